@@ -1,0 +1,3 @@
+// The one BENCHMARK_MAIN shared by every micro benchmark executable.
+#include <benchmark/benchmark.h>
+BENCHMARK_MAIN();
