@@ -1,0 +1,54 @@
+// Turns the records of one block into typed events delivered to an EventVisitor. Applies the
+// format's rules: per-block time and address deltas, tick scaling, stack expansion from own
+// frames plus base/base_from. Bounds-checked on every byte: any input yields events or a
+// TraceError(kBadRecord), never undefined behaviour.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "analyzer/events.hpp"
+#include "analyzer/stack_table.hpp"
+#include "analyzer/trace_error.hpp"
+
+namespace heapwise::analyzer {
+
+// Receives events in file order. Override what you need; the rest are ignored. Strings and
+// vectors in the events belong to the caller only for the duration of the call (copy to keep).
+class EventVisitor {
+public:
+    virtual ~EventVisitor() = default;
+    virtual void on_process_info(const ProcessInfo&) {}
+    virtual void on_module_load(const ModuleLoad&) {}
+    virtual void on_module_unload(const ModuleUnload&) {}
+    virtual void on_thread_start(const ThreadStart&) {}
+    virtual void on_thread_exit(const ThreadExit&) {}
+    virtual void on_thread_name(const ThreadName&) {}
+    virtual void on_stack(const StackDef&) {}
+    virtual void on_alloc(const Alloc&) {}
+    virtual void on_free(const Free&) {}
+    virtual void on_realloc_failed(const ReallocFailed&) {}
+    virtual void on_marker(const Marker&) {}
+    virtual void on_rss(const Rss&) {}
+    virtual void on_lost(const Lost&) {}
+    virtual void on_end(const End&) {}
+    // Damage met while reading (corrupt/truncated block, bad record); reading goes on after it.
+    virtual void on_damage(const TraceError&) {}
+};
+
+// What the decoder carries from one block to the next. Time and address deltas are per block,
+// so only the tick, the stacks and a few counters cross block boundaries.
+struct DecodeState {
+    std::uint64_t tick_ns = 1;        // from ProcessInfo; 1 until it is seen
+    bool seen_process_info = false;
+    StackTable stacks;
+    std::uint64_t records = 0;             // records decoded, kPadding included
+    std::uint64_t stacks_missing_base = 0;  // stacks whose base was never defined (lost block)
+};
+
+// Decodes every record of one block's decompressed payload. Events before a malformed record
+// are delivered; then TraceError(kBadRecord) is thrown with block_offset and the record's offset.
+void decode_block(std::span<const std::uint8_t> records, std::uint64_t block_offset,
+                  DecodeState& state, EventVisitor& visitor);
+
+}  // namespace heapwise::analyzer

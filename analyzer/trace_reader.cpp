@@ -1,0 +1,72 @@
+// Drives BlockReader and the record decoder; turns damage into reports and keeps going.
+#include "analyzer/trace_reader.hpp"
+
+#include <utility>
+
+namespace heapwise::analyzer {
+
+TraceReader::TraceReader(const std::filesystem::path& path) : blocks_(path) {}
+
+ReadSummary TraceReader::read(EventVisitor& visitor) {
+    ReadSummary summary;
+    const auto report = [&](const TraceError& e) {
+        ++summary.damaged;
+        if (summary.damage.size() < ReadSummary::kMaxKeptDamage) summary.damage.push_back(e);
+        visitor.on_damage(e);
+    };
+    for (;;) {
+        auto step = blocks_.next();
+        if (step.kind == BlockReader::Step::Kind::kEnd) break;
+        if (step.kind == BlockReader::Step::Kind::kDamage) {
+            report(*step.error);
+            continue;
+        }
+        ++summary.blocks;
+        try {
+            decode_block(step.records, step.offset, state_, visitor);
+        } catch (const TraceError& e) {
+            report(e);  // the rest of this block is unreadable; the next block starts afresh
+        }
+    }
+    summary.records = state_.records;
+    summary.stacks_missing_base = state_.stacks_missing_base;
+    return summary;
+}
+
+namespace {
+
+class Collector final : public EventVisitor {
+public:
+    explicit Collector(std::vector<Event>& out) : out_(out) {}
+    void on_process_info(const ProcessInfo& e) override { out_.emplace_back(e); }
+    void on_module_load(const ModuleLoad& e) override { out_.emplace_back(e); }
+    void on_module_unload(const ModuleUnload& e) override { out_.emplace_back(e); }
+    void on_thread_start(const ThreadStart& e) override { out_.emplace_back(e); }
+    void on_thread_exit(const ThreadExit& e) override { out_.emplace_back(e); }
+    void on_thread_name(const ThreadName& e) override { out_.emplace_back(e); }
+    void on_stack(const StackDef& e) override { out_.emplace_back(e); }
+    void on_alloc(const Alloc& e) override { out_.emplace_back(e); }
+    void on_free(const Free& e) override { out_.emplace_back(e); }
+    void on_realloc_failed(const ReallocFailed& e) override { out_.emplace_back(e); }
+    void on_marker(const Marker& e) override { out_.emplace_back(e); }
+    void on_rss(const Rss& e) override { out_.emplace_back(e); }
+    void on_lost(const Lost& e) override { out_.emplace_back(e); }
+    void on_end(const End& e) override { out_.emplace_back(e); }
+
+private:
+    std::vector<Event>& out_;
+};
+
+}  // namespace
+
+TraceContents read_all(const std::filesystem::path& path) {
+    TraceReader reader(path);
+    TraceContents c;
+    c.file_header = reader.file_header();
+    Collector collect(c.events);
+    c.summary = reader.read(collect);
+    c.stacks = reader.stacks();
+    return c;
+}
+
+}  // namespace heapwise::analyzer

@@ -1,0 +1,68 @@
+// The analyzer's entry point for reading a trace: streams every block of a file through the
+// record decoder into an EventVisitor, in file order (which is the order events happened).
+// Memory: one block plus the stack table, never proportional to the number of events.
+//
+//   heapwise::analyzer::TraceReader reader("trace.hwt");   // throws TraceError if unusable
+//   struct Count : heapwise::analyzer::EventVisitor {
+//       std::uint64_t allocs = 0;
+//       void on_alloc(const heapwise::analyzer::Alloc&) override { ++allocs; }
+//   } count;
+//   const auto summary = reader.read(count);               // damage: summary.damage, count.on_damage
+//   reader.stacks().frames(stack_id);                       // expanded frames, leaf first
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "analyzer/block_reader.hpp"
+#include "analyzer/events.hpp"
+#include "analyzer/record_decoder.hpp"
+#include "analyzer/stack_table.hpp"
+#include "analyzer/trace_error.hpp"
+
+namespace heapwise::analyzer {
+
+struct ReadSummary {
+    std::uint64_t blocks = 0;          // blocks decoded (a block with a bad record included)
+    std::uint64_t records = 0;         // records decoded
+    std::uint64_t damaged = 0;         // pieces of damage met (corrupt, truncated, bad record)
+    std::vector<TraceError> damage;    // the first kMaxKeptDamage of them, in file order
+    std::uint64_t stacks_missing_base = 0;
+    bool clean() const noexcept { return damaged == 0; }
+    static constexpr std::size_t kMaxKeptDamage = 64;
+};
+
+class TraceReader {
+public:
+    // Opens the file and checks its header; see BlockReader for the errors thrown.
+    explicit TraceReader(const std::filesystem::path& path);
+
+    // Reads the whole file from its first block, delivering events to visitor. Damage does not
+    // stop it: each piece goes to visitor.on_damage and into the summary, and reading resumes at
+    // the next valid block. Throws only TraceError(kIo) if the file cannot be read, and whatever
+    // the visitor throws. Call once.
+    ReadSummary read(EventVisitor& visitor);
+
+    const format::FileHeader& file_header() const noexcept { return blocks_.file_header(); }
+    std::uint64_t file_size() const noexcept { return blocks_.file_size(); }
+    // Stacks defined by the blocks read so far.
+    const StackTable& stacks() const noexcept { return state_.stacks; }
+
+private:
+    BlockReader blocks_;
+    DecodeState state_;
+};
+
+// A whole small trace in memory: for tests and tools that want random access. Not for large
+// traces (it keeps every event).
+struct TraceContents {
+    format::FileHeader file_header{};
+    std::vector<Event> events;
+    StackTable stacks;
+    ReadSummary summary;
+};
+TraceContents read_all(const std::filesystem::path& path);
+
+}  // namespace heapwise::analyzer

@@ -1,0 +1,94 @@
+// Whole-trace statistics by replay: counts per record kind and per allocation function, bytes,
+// the live heap rebuilt event by event (address -> size, so memory follows the live blocks) for
+// the peak and what is live at the end, and the replay's inconsistencies, which a lossless trace
+// must not have. `heapwise stats` prints this; tests assert on it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzer/events.hpp"
+#include "analyzer/record_decoder.hpp"
+
+namespace heapwise::analyzer {
+
+struct TraceStats {
+    std::optional<ProcessInfo> process;
+    std::optional<End> end;
+
+    std::uint64_t records = 0;      // every record but padding
+    std::uint64_t events = 0;       // heap events: allocs + frees + failed reallocs
+    std::uint64_t allocs = 0;
+    std::array<std::uint64_t, format::kAllocFnCount> allocs_by_fn{};
+    std::uint64_t frees = 0;        // frees of a non-null address
+    std::array<std::uint64_t, format::kFreeFnCount> frees_by_fn{};
+    std::uint64_t frees_null = 0;   // free(NULL) and the like, if the tracer records them
+    std::uint64_t reallocs = 0;     // realloc/reallocarray calls: new blocks plus failures
+    std::uint64_t realloc_failed = 0;
+    std::uint64_t bytes_allocated = 0;
+
+    std::uint64_t peak_live_bytes = 0;
+    std::uint64_t peak_live_blocks = 0;  // blocks live at the moment of the byte peak
+    std::uint64_t peak_time_ns = 0;
+    std::uint64_t live_bytes = 0;   // at the end of the trace
+    std::uint64_t live_blocks = 0;
+
+    std::uint64_t threads = 0;      // kThreadStart records
+    std::uint64_t stacks = 0;
+    std::uint64_t modules = 0;
+    std::uint64_t module_unloads = 0;
+    std::uint64_t markers = 0;
+    std::vector<std::string> marker_labels;  // the first kMaxLabels, in order
+    std::uint64_t rss_samples = 0;
+    std::uint64_t max_rss_bytes = 0;
+    std::uint64_t lost_allocs = 0;
+    std::uint64_t lost_frees = 0;
+    std::uint64_t lost_bytes = 0;
+    std::uint64_t duration_ns = 0;  // time of the last timed record
+
+    // Replay inconsistencies: 0 on an undamaged lossless trace.
+    std::uint64_t free_of_unknown = 0;         // free of an address that is not live
+    std::uint64_t alloc_of_live = 0;           // allocation returning an address already live
+    std::uint64_t realloc_failed_unknown = 0;  // a failure not right after its realloc free
+
+    static constexpr std::size_t kMaxLabels = 1000;
+};
+
+// The visitor that fills TraceStats; pass it to TraceReader::read.
+class StatsBuilder final : public EventVisitor {
+public:
+    void on_process_info(const ProcessInfo& e) override;
+    void on_module_load(const ModuleLoad& e) override;
+    void on_module_unload(const ModuleUnload& e) override;
+    void on_thread_start(const ThreadStart& e) override;
+    void on_thread_exit(const ThreadExit& e) override;
+    void on_thread_name(const ThreadName& e) override;
+    void on_stack(const StackDef& e) override;
+    void on_alloc(const Alloc& e) override;
+    void on_free(const Free& e) override;
+    void on_realloc_failed(const ReallocFailed& e) override;
+    void on_marker(const Marker& e) override;
+    void on_rss(const Rss& e) override;
+    void on_lost(const Lost& e) override;
+    void on_end(const End& e) override;
+
+    const TraceStats& stats() const noexcept { return stats_; }
+
+private:
+    void timed(std::uint64_t time_ns) noexcept;
+
+    struct PendingRealloc {
+        std::uint64_t addr = 0;
+        std::uint64_t size = 0;
+        bool known = false;  // the freed block was live, so a failure can restore it
+    };
+    TraceStats stats_;
+    std::unordered_map<std::uint64_t, std::uint64_t> live_;  // address -> size
+    std::unordered_map<std::uint32_t, PendingRealloc> pending_;  // by thread: last realloc free
+};
+
+}  // namespace heapwise::analyzer
