@@ -4,6 +4,7 @@
 // memory.limit_in_bytes (v1). On the sampling path: stack buffers only, never allocates or throws.
 #include <cstring>
 
+#include "cgroup.hpp"
 #include "heapwise/memory.hpp"
 #include "memory_read.hpp"
 
@@ -45,7 +46,7 @@ struct Location {
 
 // Where the process's memory cgroup lives. A v1 memory controller wins over v2: on a hybrid
 // system the unified hierarchy then has no memory controller.
-bool locate(std::string_view root, Location& loc) {
+bool locate(std::string_view root, Location& loc, bool v2_only = false) {
     char v1_path[PathBuf::kPathMax] = {}, v2_path[PathBuf::kPathMax] = {};
     bool has_v1 = false, has_v2 = false;
     PathBuf p;
@@ -59,7 +60,7 @@ bool locate(std::string_view root, Location& loc) {
         std::string_view controllers = line.substr(a + 1, b - a - 1);
         std::string_view path = line.substr(b + 1);
         if (path.size() >= PathBuf::kPathMax) return true;
-        if (has_item(controllers, "memory")) {
+        if (has_item(controllers, "memory") && !v2_only) {
             std::memcpy(v1_path, path.data(), path.size());
             has_v1 = true;
         } else if (controllers.empty() && line.substr(0, a) == "0") {
@@ -213,3 +214,13 @@ std::string memory_cgroup_dir(std::string_view root, CgroupVersion* version) {
 }
 
 }  // namespace heapwise
+
+namespace heapwise::api {
+
+std::string cgroup_v2_dir(std::string_view root) {
+    Location loc;
+    if (!locate(root, loc, true) || loc.version != CgroupVersion::v2) return {};
+    return std::string(loc.dir.view());
+}
+
+}  // namespace heapwise::api
