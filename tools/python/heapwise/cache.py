@@ -1,0 +1,289 @@
+"""heapwise.Cache: a dict-like, byte-bounded LRU cache that spills to disk, over libheapwise's C ABI.
+
+Keys are str (stored as UTF-8) or bytes; "a" and b"a" are the same key. A value is stored with a
+one-byte tag: exact bytes go in raw, anything else is pickled, so get() returns the type that was
+set. get_many/set_many cross into the library once per batch. Values come back as new objects;
+nothing returned aliases the library's memory.
+"""
+
+import ctypes
+import os
+import pickle
+import threading
+from ctypes import byref, c_int, c_size_t, c_void_p
+
+from . import _lib
+from ._lib import lib
+
+_TAG_BYTES = b"\x00"
+_TAG_PICKLE = b"\x01"
+_MISSING = object()
+_MiB = 1 << 20
+_MAX_BUFFER = 16 * _MiB  # per-thread scratch cap; larger batches get library buffers
+
+
+def _key(k):
+    if isinstance(k, str):
+        return k.encode("utf-8")
+    if isinstance(k, (bytes, bytearray, memoryview)):
+        return bytes(k)
+    raise TypeError(f"heapwise.Cache keys are str or bytes, not {type(k).__name__}")
+
+
+def _encode(v):
+    if type(v) is bytes:
+        return _TAG_BYTES + v
+    return _TAG_PICKLE + pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(view):
+    # view: a memoryview or bytes holding tag + payload.
+    tag = view[0]
+    if tag == 0:
+        return bytes(view[1:])
+    if tag == 1:
+        return pickle.loads(view[1:])
+    raise ValueError(f"heapwise.Cache: value with unknown encoding tag {tag}")
+
+
+def _size_arg(name, v, allow_zero=False):
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"{name} must be an int, not {type(v).__name__}")
+    if v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {v}")
+    return v
+
+
+def _ttl_ms(ttl):
+    if ttl is None:
+        return 0
+    if ttl <= 0:
+        raise ValueError(f"ttl must be > 0 seconds, got {ttl}")
+    return max(1, int(round(ttl * 1000)))
+
+
+class _Buffers(threading.local):
+    """Per-thread scratch buffers: ctypes releases the GIL during calls, so threads can't share."""
+
+    def __init__(self):
+        self.grow(64 * 1024)
+        self.out_len = c_size_t()
+        self.out_alloc = c_void_p()
+
+    def grow(self, cap):
+        self.raw = bytearray(cap)
+        self.view = memoryview(self.raw)
+        self.cbuf = (ctypes.c_char * cap).from_buffer(self.raw)
+        self.cap = cap
+
+
+class Cache:
+    """Cache(max_memory=64 MiB, max_disk=1 GiB, spill_dir=None, persistent=False,
+    oversize='disk'|'refuse', shards=0). max_disk=0 keeps everything in memory."""
+
+    def __init__(self, max_memory=64 * _MiB, max_disk=1024 * _MiB, spill_dir=None,
+                 persistent=False, oversize="disk", shards=0):
+        self._h = None
+        o = _lib.CacheOptions()
+        lib.heapwise_cache_options_init(byref(o))
+        o.max_memory = _size_arg("max_memory", max_memory)
+        o.max_disk = _size_arg("max_disk", max_disk, allow_zero=True)
+        if spill_dir is not None:
+            o.spill_dir = str(spill_dir).encode()
+        o.persistent = 1 if persistent else 0
+        if oversize not in ("disk", "refuse"):
+            raise ValueError(f"oversize must be 'disk' or 'refuse', got {oversize!r}")
+        o.oversize = _lib.OVERSIZE_TO_DISK if oversize == "disk" else _lib.OVERSIZE_REFUSE
+        o.shards = _size_arg("shards", shards, allow_zero=True)
+        h = c_void_p()
+        _lib.check(lib.heapwise_cache_create(byref(o), byref(h)), "heapwise.Cache")
+        self._h = h.value
+        self._buf = _Buffers()
+
+    # ---- lifetime ----
+    def close(self):
+        """Drops every entry and removes the spill directory (unless persistent)."""
+        h, self._h = self._h, None
+        if h:
+            lib.heapwise_cache_destroy(h)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _handle(self):
+        if not self._h:
+            raise ValueError("heapwise.Cache is closed")
+        return self._h
+
+    @property
+    def closed(self):
+        return not self._h
+
+    # ---- single-key calls ----
+    def set(self, key, value, force_disk=False, ttl=None):
+        k = _key(key)
+        v = _encode(value)
+        flags = _lib.SET_FORCE_DISK if force_disk else 0
+        _lib.check(lib.heapwise_cache_set(self._handle(), k, len(k), v, len(v), flags,
+                                          _ttl_ms(ttl)), f"set {key!r}")
+
+    def get(self, key, default=None):
+        k = _key(key)
+        b = self._buf
+        st = lib.heapwise_cache_get_into(self._handle(), k, len(k), b.cbuf, b.cap,
+                                         byref(b.out_alloc), byref(b.out_len))
+        if st == _lib.NOT_FOUND:
+            return default
+        _lib.check(st, f"get {key!r}")
+        n = b.out_len.value
+        if b.out_alloc.value:
+            try:
+                data = ctypes.string_at(b.out_alloc.value, n)
+            finally:
+                lib.heapwise_free(b.out_alloc.value)
+            return _decode(data)
+        return _decode(b.view[:n])
+
+    def __getitem__(self, key):
+        v = self.get(key, _MISSING)
+        if v is _MISSING:
+            raise KeyError(key)
+        return v
+
+    def __setitem__(self, key, value):
+        self.set(key, value)
+
+    def delete(self, key):
+        """Removes key; returns True when it was present."""
+        k = _key(key)
+        st = _lib.check(lib.heapwise_cache_erase(self._handle(), k, len(k)), f"delete {key!r}")
+        return st == _lib.OK
+
+    def __delitem__(self, key):
+        if not self.delete(key):
+            raise KeyError(key)
+
+    def __contains__(self, key):
+        k = _key(key)
+        st = _lib.check(lib.heapwise_cache_contains(self._handle(), k, len(k)), "contains")
+        return st == _lib.OK
+
+    def __len__(self):
+        return self.stats()["items"]
+
+    def clear(self):
+        _lib.check(lib.heapwise_cache_clear(self._handle()), "clear")
+
+    def cleanup(self):
+        """Drops everything and removes the spill directory; the cache stays usable."""
+        _lib.check(lib.heapwise_cache_cleanup(self._handle()), "cleanup")
+
+    def set_memory_limit(self, max_memory):
+        """Lowers (or restores) the memory budget, at most the max_memory the cache was made
+        with; returns the bytes moved out of memory to meet it."""
+        moved = ctypes.c_uint64()
+        _lib.check(lib.heapwise_cache_set_memory_limit(
+            self._handle(), _size_arg("max_memory", max_memory), byref(moved)),
+            "set_memory_limit")
+        return moved.value
+
+    def spill(self, fraction=1.0):
+        """Moves the coldest fraction (0..1] of the in-memory bytes to disk (dropped when
+        spilling is off); returns the bytes moved."""
+        moved = ctypes.c_uint64()
+        _lib.check(lib.heapwise_cache_spill(self._handle(), float(fraction), byref(moved)),
+                   "spill")
+        return moved.value
+
+    @property
+    def spill_path(self):
+        """The private spill directory ("" when there is none)."""
+        buf = ctypes.create_string_buffer(4096)
+        n = c_size_t()
+        _lib.check(lib.heapwise_cache_spill_path(self._handle(), buf, len(buf), byref(n)),
+                   "spill_path")
+        return os.fsdecode(buf.value)
+
+    def stats(self):
+        """A dict of the library's counters (items, memory_bytes, disk_bytes, hits, ...)."""
+        s = _lib.CacheStats()
+        _lib.check(lib.heapwise_cache_stats_get(self._handle(), byref(s)), "stats")
+        d = {name: getattr(s, name) for name, _ in s._fields_ if name != "reserved_"}
+        d["spill_enabled"] = bool(s.spill_enabled)
+        return d
+
+    # ---- batch calls: one crossing per batch ----
+    def get_many(self, keys):
+        """Returns {key: value} for the keys present (absent keys are left out)."""
+        keys = list(keys)
+        n = len(keys)
+        if n == 0:
+            return {}
+        enc = [_key(k) for k in keys]
+        blob = b"".join(enc)
+        klens = (c_size_t * n)(*map(len, enc))
+        offs = (c_size_t * n)()
+        vlens = (c_size_t * n)()
+        sts = (c_int * n)()
+        allocs = (c_void_p * n)()
+        b = self._buf
+        st = lib.heapwise_cache_get_many(self._handle(), n, blob, klens, b.cbuf, b.cap, offs,
+                                         vlens, sts, allocs, byref(b.out_len))
+        needed = b.out_len.value
+        out = {}
+        view = b.view
+        try:
+            for i in range(n):
+                si = sts[i]
+                if si == _lib.OK:
+                    a = allocs[i]
+                    if a:
+                        out[keys[i]] = _decode(ctypes.string_at(a, vlens[i]))
+                    else:
+                        o = offs[i]
+                        out[keys[i]] = _decode(view[o:o + vlens[i]])
+                elif si != _lib.NOT_FOUND:
+                    _lib.check(si if si < 0 else _lib.EINTERNAL, f"get_many {keys[i]!r}")
+        finally:
+            for a in allocs:
+                if a:
+                    lib.heapwise_free(a)
+        _lib.check(st, "get_many")
+        if b.cap < needed <= _MAX_BUFFER:
+            b.grow(needed)  # the next batch of this size fits in one copy
+        return out
+
+    def set_many(self, items, force_disk=False, ttl=None):
+        """Stores every (key, value) of a mapping or an iterable of pairs."""
+        if hasattr(items, "items"):
+            items = items.items()
+        enc_k, enc_v = [], []
+        for k, v in items:
+            enc_k.append(_key(k))
+            enc_v.append(_encode(v))
+        n = len(enc_k)
+        if n == 0:
+            return
+        klens = (c_size_t * n)(*map(len, enc_k))
+        vlens = (c_size_t * n)(*map(len, enc_v))
+        flags = _lib.SET_FORCE_DISK if force_disk else 0
+        _lib.check(lib.heapwise_cache_set_many(self._handle(), n, b"".join(enc_k), klens,
+                                               b"".join(enc_v), vlens, flags, _ttl_ms(ttl),
+                                               None), "set_many")
+
+    def __repr__(self):
+        if not self._h:
+            return "<heapwise.Cache closed>"
+        s = self.stats()
+        return (f"<heapwise.Cache items={s['items']} memory={s['memory_bytes']}/"
+                f"{s['max_memory']} B disk={s['disk_bytes']} B>")
