@@ -57,7 +57,39 @@ private:
     std::vector<Event>& out_;
 };
 
+// Stops decoding as soon as the process info is in hand (or shown to be absent).
+struct StopDecoding {};
+class ProcessInfoPeek final : public EventVisitor {
+public:
+    std::optional<ProcessInfo> info;
+    void on_process_info(const ProcessInfo& e) override {
+        info = e;
+        throw StopDecoding{};
+    }
+    void on_module_load(const ModuleLoad&) override { throw StopDecoding{}; }
+    void on_stack(const StackDef&) override { throw StopDecoding{}; }
+    void on_alloc(const Alloc&) override { throw StopDecoding{}; }
+    void on_free(const Free&) override { throw StopDecoding{}; }
+};
+
 }  // namespace
+
+std::optional<ProcessInfo> peek_process_info(const std::filesystem::path& path) {
+    BlockReader blocks(path);
+    for (;;) {
+        auto step = blocks.next();
+        if (step.kind == BlockReader::Step::Kind::kEnd) return std::nullopt;
+        if (step.kind != BlockReader::Step::Kind::kBlock) continue;
+        DecodeState state;
+        ProcessInfoPeek peek;
+        try {
+            decode_block(step.records, step.offset, state, peek);
+        } catch (const StopDecoding&) {
+        } catch (const TraceError&) {
+        }
+        return peek.info;
+    }
+}
 
 TraceContents read_all(const std::filesystem::path& path) {
     TraceReader reader(path);

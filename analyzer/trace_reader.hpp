@@ -55,6 +55,10 @@ private:
     DecodeState state_;
 };
 
+// The ProcessInfo of a trace from its first good block only: cheap on a file of any size. nullopt
+// when that block does not start with one. Throws TraceError as TraceReader's constructor does.
+std::optional<ProcessInfo> peek_process_info(const std::filesystem::path& path);
+
 // A whole small trace in memory: for tests and tools that want random access. Not for large
 // traces (it keeps every event).
 struct TraceContents {
