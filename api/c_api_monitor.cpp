@@ -129,6 +129,12 @@ HEAPWISE_API heapwise_status heapwise_monitor_create(const heapwise_monitor_opti
         auto h = std::make_unique<heapwise_monitor>();
         heapwise::MonitorOptions mo = to_options(*options, h->manual);
         h->monitor = std::make_unique<heapwise::MemoryMonitor>(std::move(mo));
+        // advance() only waits for threads already asleep on the clock: let the monitor thread
+        // take its first sample and go to sleep, so the caller's first advance() is not lost.
+        if (h->manual && !h->manual->wait_for_sleepers(1)) {
+            return heapwise::api::fail(HEAPWISE_EINTERNAL, what,
+                                       "the monitor thread did not start within 10 s");
+        }
         *out = h.release();
         return HEAPWISE_OK;
     });
