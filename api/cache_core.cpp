@@ -1,0 +1,454 @@
+// CacheCore: construction, the set/get paths and whole-cache operations. Hot path (get of an
+// entry in memory): one hash, one shard lock, a table probe, an LRU relink and a copy; it must
+// never do I/O, call the listener or touch another shard.
+#include "cache_core.hpp"
+
+#include <mimalloc.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <bit>
+#include <thread>
+
+#include "cache_hash.hpp"
+
+namespace heapwise::api {
+namespace {
+
+// mimalloc 2.0 decommits freed pages only after a delay (25 ms) and only when later activity
+// touches the same segment, so a cleared cache would stay resident indefinitely (measured:
+// 256 MiB freed, 0 returned). With a delay of 0 pages go back as they empty. This is a
+// process-wide mimalloc setting: the user's MIMALLOC_DECOMMIT_DELAY wins when set.
+void return_freed_pages_promptly() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (std::getenv("MIMALLOC_DECOMMIT_DELAY") == nullptr) {
+            mi_option_set(mi_option_decommit_delay, 0);
+        }
+    });
+}
+
+}  // namespace
+
+Deferred::Deferred(CacheCore& core, std::string_view reason)
+    : core_(core), reason_(reason), events_(core.has_listener()) {}
+
+void Deferred::event(const Entry* e, EvictCause cause, std::size_t bytes, bool to_disk) {
+    if (events_) pending_.push_back({std::string(e->key()), cause, bytes, to_disk});
+}
+
+void Deferred::finish() noexcept {
+    if (!unlinks_.empty() && core_.store_) {
+        for (auto [hash, seq] : unlinks_) core_.store_->unlink_file(hash, seq);
+    }
+    unlinks_.clear();
+    frees_.clear();
+    if (pending_.empty()) return;
+    std::vector<Pending> pending = std::move(pending_);
+    pending_.clear();
+    auto listener = core_.listener();
+    if (!listener || !*listener) return;
+    for (const Pending& p : pending) {
+        EvictionEvent ev{p.key, p.cause, p.bytes, p.to_disk,
+                         p.cause == EvictCause::pressure ? reason_ : std::string_view()};
+        try {
+            (*listener)(ev);
+        } catch (...) {  // a listener's failure must not undo the cache operation
+        }
+    }
+}
+
+CacheCore::CacheCore(CacheOptions options)
+    : options_(std::move(options)), limit_(options_.max_memory) {
+    unsigned n = options_.shards;
+    if (n == 0) n = std::clamp(4 * std::max(1u, std::thread::hardware_concurrency()), 8u, 256u);
+    shard_count_ = std::bit_ceil(n);
+    shard_mask_ = shard_count_ - 1;
+    shards_ = std::make_unique<Shard[]>(shard_count_);
+    if (options_.allocator == Allocator::mimalloc) return_freed_pages_promptly();
+    if (options_.listener) set_listener(options_.listener);
+    if (options_.max_disk > 0) {
+        store_ = std::make_unique<SpillStore>(SpillOptions{options_.spill_dir, options_.name,
+                                                           options_.persistent,
+                                                           options_.max_disk});
+        if (options_.persistent) recover_persistent();
+    }
+}
+
+CacheCore::~CacheCore() {
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        shards_[i].table.for_each([](Entry* e) { Entry::destroy(e); });
+    }
+}
+
+std::int64_t CacheCore::now_ns() const {
+    auto t = options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t CacheCore::deadline_for(std::chrono::nanoseconds ttl) const {
+    if (ttl.count() <= 0) ttl = options_.default_ttl;
+    return ttl.count() > 0 ? now_ns() + ttl.count() : 0;
+}
+
+std::int64_t CacheCore::expiry_unix_ns(std::int64_t deadline_ns) const {
+    if (deadline_ns == 0) return 0;
+    auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    return wall + (deadline_ns - now_ns());
+}
+
+std::size_t CacheCore::index_charge(std::size_t key_len) const noexcept {
+    return allocation_size(Entry::block_size(key_len), Allocator::mimalloc) +
+           EntryTable::kSlotCharge;
+}
+
+std::size_t CacheCore::entry_charge(std::size_t key_size, std::size_t value_size) const noexcept {
+    return index_charge(key_size) + allocation_size(value_size, options_.allocator);
+}
+
+void CacheCore::set_listener(EvictionListener listener) {
+    auto p = listener ? std::make_shared<const EvictionListener>(std::move(listener)) : nullptr;
+    std::lock_guard lk(listener_mu_);
+    has_listener_.store(p != nullptr, std::memory_order_relaxed);
+    listener_ = std::move(p);
+}
+
+std::shared_ptr<const EvictionListener> CacheCore::listener() const {
+    std::lock_guard lk(listener_mu_);
+    return listener_;
+}
+
+void CacheCore::insert_locked(Shard& s, Entry* e) {
+    s.table.insert(e);
+    if (e->state == EntryState::disk) {
+        ++s.disk_items;
+    } else {
+        e->last_use = epoch_.load(std::memory_order_relaxed);
+        s.lru.push_front(e);
+        s.lru_bytes.fetch_add(e->value_charge, std::memory_order_relaxed);
+        ++s.memory_items;
+    }
+    memory_bytes_.fetch_add(e->charge(), std::memory_order_relaxed);
+}
+
+void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d) {
+    s.table.erase(e);
+    switch (e->state) {
+        case EntryState::memory:
+            LruList::unlink(e);
+            s.lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
+            --s.memory_items;
+            d.event(e, cause, e->charge(), false);
+            memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
+            d.free_later(std::move(e->value));
+            Entry::destroy(e);
+            break;
+        case EntryState::spilling:  // the spilling thread sees `orphaned` and frees it
+            --s.memory_items;
+            d.event(e, cause, e->charge(), false);
+            e->orphaned = true;
+            break;
+        case EntryState::disk:
+            --s.disk_items;
+            d.event(e, cause, e->disk_size, false);
+            if (store_->index_remove(e->disk_seq)) d.unlink(e->hash, e->disk_seq);
+            memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
+            Entry::destroy(e);
+            break;
+    }
+}
+
+void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options) {
+    const std::uint64_t h = hash_key(key);
+    const std::int64_t deadline = deadline_for(options.ttl);
+    epoch_.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t ic = index_charge(key.size());
+    const std::size_t charge = ic + value.usable_size();
+    Deferred d(*this);
+    bool to_disk = options.force_disk;
+    const std::size_t limit = memory_limit();
+    if (!to_disk && charge > limit) {
+        if (options_.oversize == Oversize::reject) {
+            throw CacheError(CacheError::Code::too_big,
+                             "heapwise::Cache: an entry of " + std::to_string(charge) +
+                                 " bytes (key " + std::to_string(key.size()) + ", value " +
+                                 std::to_string(value.size()) +
+                                 ") is larger than the memory budget of " +
+                                 std::to_string(limit) + " bytes (oversize = reject)");
+        }
+        to_disk = true;
+    }
+    if (to_disk) {
+        if (set_on_disk(h, key, value, deadline, d)) return;
+        if (charge > limit) {
+            throw CacheError(CacheError::Code::too_big,
+                             "heapwise::Cache: an entry of " + std::to_string(charge) +
+                                 " bytes is larger than the memory budget of " +
+                                 std::to_string(limit) +
+                                 " bytes and cannot go to disk (spilling is off or the value "
+                                 "exceeds max_disk)");
+        }
+        // force_disk without a usable disk: keep it in memory rather than lose it.
+    }
+    Entry* e = Entry::create(key, h);
+    e->deadline_ns = deadline;
+    e->value_size = value.size();
+    e->index_charge = ic;
+    e->value_charge = value.usable_size();
+    e->value = std::move(value);
+    Shard& s = shard_for(h);
+    {
+        std::lock_guard lk(s.mu);
+        if (Entry* old = s.table.find(h, key)) remove_locked(s, old, EvictCause::replaced, d);
+        try {
+            insert_locked(s, e);
+        } catch (...) {
+            Entry::destroy(e);
+            throw;
+        }
+    }
+    if (memory_bytes() > limit) shrink_to(memory_limit(), EvictCause::spilled, true, d);
+}
+
+bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key, const Bytes& value,
+                            std::int64_t deadline_ns, Deferred& d) {
+    if (!store_ || !store_->enabled() ||
+        SpillStore::file_size_for(key.size(), value.size()) > store_->max_disk()) {
+        return false;
+    }
+    auto w = store_->write(hash, key, value.span(), expiry_unix_ns(deadline_ns));
+    if (!w) return false;
+    spills_.fetch_add(1, std::memory_order_relaxed);
+    Entry* e = Entry::create(key, hash);
+    e->state = EntryState::disk;
+    e->deadline_ns = deadline_ns;
+    e->value_size = value.size();
+    e->index_charge = index_charge(key.size());
+    e->disk_seq = w->seq;
+    e->disk_size = w->file_size;
+    Shard& s = shard_for(hash);
+    {
+        std::lock_guard lk(s.mu);
+        if (Entry* old = s.table.find(hash, key)) remove_locked(s, old, EvictCause::replaced, d);
+        try {
+            insert_locked(s, e);
+        } catch (...) {
+            Entry::destroy(e);
+            d.unlink(hash, w->seq);
+            throw;
+        }
+        store_->index_add(w->seq, hash, w->file_size);
+    }
+    enforce_disk_cap(d);
+    if (memory_bytes() > memory_limit()) shrink_to(memory_limit(), EvictCause::spilled, true, d);
+    return true;
+}
+
+std::optional<Bytes> CacheCore::get(std::string_view key) {
+    const std::uint64_t h = hash_key(key);
+    Shard& s = shard_for(h);
+    Deferred d(*this);
+    std::optional<Bytes> out;
+    bool promoted = false;
+    for (int attempt = 0;; ++attempt) {
+        std::unique_lock lk(s.mu);
+        Entry* e = s.table.find(h, key);
+        if (e != nullptr && expired(e)) {
+            ++s.expirations;
+            remove_locked(s, e, EvictCause::expired, d);
+            e = nullptr;
+        }
+        if (e == nullptr) {
+            ++s.misses;
+            break;
+        }
+        if (e->state != EntryState::disk) {
+            if (e->state == EntryState::memory) {
+                s.lru.touch(e);
+                e->last_use = epoch_.load(std::memory_order_relaxed);
+            }
+            ++s.hits;
+            out.emplace(e->value);
+            break;
+        }
+        Bytes v;
+        DiskRead r = read_from_disk(s, e, lk, key, v, d);
+        if (r == DiskRead::retry && attempt < 3) continue;
+        if (r == DiskRead::hit || r == DiskRead::promoted) out.emplace(std::move(v));
+        if (r == DiskRead::retry) ++s.misses;
+        promoted = r == DiskRead::promoted;
+        break;
+    }
+    if (promoted && memory_bytes() > memory_limit()) {
+        shrink_to(memory_limit(), EvictCause::spilled, true, d);
+    }
+    return out;
+}
+
+Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
+    const std::uint64_t h = hash_key(key);
+    Shard& s = shard_for(h);
+    {
+        std::lock_guard lk(s.mu);
+        Entry* e = s.table.find(h, key);
+        if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
+            if (e->state == EntryState::memory) {
+                s.lru.touch(e);
+                e->last_use = epoch_.load(std::memory_order_relaxed);
+            }
+            ++s.hits;
+            const std::size_t n = e->value.size();
+            if (n <= buf.size()) {
+                if (n > 0) std::memcpy(buf.data(), e->value.data(), n);
+            } else if (overflow != nullptr) {
+                *overflow = e->value;
+            }
+            return {true, n};
+        }
+    }
+    // Missing, expired or on disk: the general path handles statistics and promotion.
+    std::optional<Bytes> v = get(key);
+    if (!v) return {};
+    const std::size_t n = v->size();
+    if (n <= buf.size()) {
+        if (n > 0) std::memcpy(buf.data(), v->data(), n);
+    } else if (overflow != nullptr) {
+        *overflow = std::move(*v);
+    }
+    return {true, n};
+}
+
+// Called with lk held on a disk entry; reads the file with the lock released.
+CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<std::mutex>& lk,
+                                              std::string_view key, Bytes& out, Deferred& d) {
+    const std::uint64_t h = e->hash, seq = e->disk_seq;
+    const std::size_t value_size = e->value_size;
+    lk.unlock();
+    ReadStatus st = store_->read(h, seq, key, value_size, options_.allocator, out);
+    lk.lock();
+    Entry* cur = s.table.find(h, key);
+    const bool same = cur != nullptr && cur->state == EntryState::disk && cur->disk_seq == seq;
+    if (st == ReadStatus::ok) {
+        ++s.hits;
+        ++s.disk_hits;
+        if (!same || cur->index_charge + out.usable_size() > memory_limit()) return DiskRead::hit;
+        // Promote: the entry becomes the most recently used; its file goes.
+        cur->value = Bytes(out.span(), options_.allocator);
+        cur->value_charge = cur->value.usable_size();
+        cur->state = EntryState::memory;
+        if (store_->index_remove(seq)) d.unlink(h, seq);
+        --s.disk_items;
+        s.table.erase(cur);
+        memory_bytes_.fetch_sub(cur->index_charge, std::memory_order_relaxed);
+        insert_locked(s, cur);
+        ++s.promotions;
+        return DiskRead::promoted;
+    }
+    if (!same) return DiskRead::retry;  // changed while we read: look again
+    ++s.corrupt;
+    if (st == ReadStatus::missing) ++s.missing;
+    ++s.misses;
+    remove_locked(s, cur, EvictCause::evicted, d);
+    return DiskRead::gone;
+}
+
+bool CacheCore::erase(std::string_view key) {
+    const std::uint64_t h = hash_key(key);
+    Shard& s = shard_for(h);
+    Deferred d(*this);
+    std::lock_guard lk(s.mu);
+    Entry* e = s.table.find(h, key);
+    if (e == nullptr) return false;
+    remove_locked(s, e, EvictCause::removed, d);
+    return true;
+}
+
+bool CacheCore::contains(std::string_view key) {
+    const std::uint64_t h = hash_key(key);
+    Shard& s = shard_for(h);
+    std::lock_guard lk(s.mu);
+    const Entry* e = s.table.find(h, key);
+    return e != nullptr && !expired(e);
+}
+
+void CacheCore::clear() {
+    Deferred d(*this);
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        std::lock_guard lk(s.mu);
+        std::vector<Entry*> all;
+        all.reserve(s.table.size());
+        s.table.for_each([&](Entry* e) { all.push_back(e); });
+        for (Entry* e : all) remove_locked(s, e, EvictCause::removed, d);
+        s.table.reset();
+    }
+}
+
+void CacheCore::cleanup() {
+    clear();
+    if (store_) store_->remove_directory();
+}
+
+void CacheCore::close() noexcept {
+    if (closed_.exchange(true)) return;
+    set_listener(nullptr);
+    try {
+        if (store_ && options_.persistent) {
+            Deferred d(*this);
+            shrink_to(0, EvictCause::pressure, false, d);
+            store_->close();
+            return;
+        }
+        clear();
+    } catch (...) {  // bad_alloc while tearing down: the destructor frees what is left
+    }
+    if (store_) {
+        store_->remove_directory();
+        store_->close();
+    }
+}
+
+std::size_t CacheCore::lru_total() const noexcept {
+    std::size_t total = 0;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        total += shards_[i].lru_bytes.load(std::memory_order_relaxed);
+    }
+    return total;
+}
+
+CacheStats CacheCore::stats() const {
+    CacheStats st;
+    for (unsigned i = 0; i < shard_count_; ++i) {
+        Shard& s = shards_[i];
+        std::lock_guard lk(s.mu);
+        st.memory_items += s.memory_items;
+        st.disk_items += s.disk_items;
+        st.hits += s.hits;
+        st.misses += s.misses;
+        st.disk_hits += s.disk_hits;
+        st.promotions += s.promotions;
+        st.expirations += s.expirations;
+        st.corrupt += s.corrupt;
+        st.missing += s.missing;
+    }
+    st.items = st.memory_items + st.disk_items;
+    st.memory_bytes = memory_bytes();
+    st.disk_bytes = store_ ? store_->disk_bytes() : 0;
+    st.memory_limit = memory_limit();
+    st.max_memory = options_.max_memory;
+    st.max_disk = options_.max_disk;
+    st.evictions = evictions_.load(std::memory_order_relaxed);
+    st.spills = spills_.load(std::memory_order_relaxed);
+    st.disk_evictions = disk_evictions_.load(std::memory_order_relaxed);
+    st.expirations += expirations_.load(std::memory_order_relaxed);
+    st.corrupt += corrupt_.load(std::memory_order_relaxed);
+    st.disk_errors = store_ ? store_->write_errors() : 0;
+    st.loads = loads_.load(std::memory_order_relaxed);
+    st.load_failures = load_failures_.load(std::memory_order_relaxed);
+    st.spill_enabled = store_ && store_->enabled() && !closed_.load(std::memory_order_relaxed);
+    return st;
+}
+
+}  // namespace heapwise::api

@@ -1,0 +1,167 @@
+// CacheCore: the implementation behind heapwise::Cache. Entries live in N shards, each with its
+// own lock, hash table and LRU list; the memory budget is global (one atomic byte count) and
+// eviction takes victims from the shard holding the most evictable bytes. Rules: no lock is held
+// across file I/O, across a listener call or while taking another shard's lock; a shard lock may
+// be held while taking the spill index lock, never the reverse.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache_entry.hpp"
+#include "heapwise/cache.hpp"
+#include "spill_store.hpp"
+
+namespace heapwise::api {
+
+class CacheCore;
+
+// What an operation leaves for after its locks are released: listener events, spill files to
+// unlink and large buffers to free. Declare it before any lock guard so it runs last.
+class Deferred {
+public:
+    Deferred(CacheCore& core, std::string_view reason = {});
+    Deferred(const Deferred&) = delete;
+    Deferred& operator=(const Deferred&) = delete;
+    ~Deferred() { finish(); }
+
+    void event(const Entry* e, EvictCause cause, std::size_t bytes, bool to_disk);
+    void unlink(std::uint64_t hash, std::uint64_t seq) { unlinks_.push_back({hash, seq}); }
+    void free_later(Bytes&& b) {
+        if (!b.empty()) frees_.push_back(std::move(b));
+    }
+    void finish() noexcept;
+
+private:
+    struct Pending {
+        std::string key;
+        EvictCause cause;
+        std::size_t bytes;
+        bool to_disk;
+    };
+    CacheCore& core_;
+    std::string_view reason_;
+    bool events_;
+    std::vector<Pending> pending_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> unlinks_;
+    std::vector<Bytes> frees_;
+};
+
+struct LoadSlot {
+    std::promise<Bytes> promise;
+    std::shared_future<Bytes> future;
+};
+
+struct alignas(64) Shard {
+    std::mutex mu;
+    EntryTable table;
+    LruList lru;
+    std::atomic<std::size_t> lru_bytes{0};  // value charges on the LRU list (eviction candidates)
+    std::size_t memory_items = 0;           // state memory or spilling
+    std::size_t disk_items = 0;
+    std::uint64_t hits = 0, misses = 0, disk_hits = 0, promotions = 0, expirations = 0,
+                  corrupt = 0, missing = 0;
+    std::unordered_map<std::string, std::shared_ptr<LoadSlot>> loading;
+};
+
+class CacheCore {
+public:
+    explicit CacheCore(CacheOptions options);  // options already validated
+    ~CacheCore();
+    CacheCore(const CacheCore&) = delete;
+    CacheCore& operator=(const CacheCore&) = delete;
+
+    void set(std::string_view key, Bytes value, const SetOptions& options);
+    std::optional<Bytes> get(std::string_view key);
+    Lookup get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow);
+    Bytes get_or_load(std::string_view key, const std::function<Bytes()>& loader);
+    bool erase(std::string_view key);
+    bool contains(std::string_view key);
+    void clear();
+    void cleanup();
+    std::size_t purge_expired();
+    CacheStats stats() const;
+
+    std::size_t set_memory_limit(std::size_t bytes, std::string_view reason);
+    std::size_t memory_limit() const noexcept { return limit_.load(std::memory_order_relaxed); }
+    std::size_t max_memory() const noexcept { return options_.max_memory; }
+    std::size_t memory_bytes() const noexcept {
+        return memory_bytes_.load(std::memory_order_relaxed);
+    }
+    std::size_t spill_coldest(double fraction, std::string_view reason);
+    std::size_t spill_all(std::string_view reason);
+
+    void set_listener(EvictionListener listener);
+    std::shared_ptr<const EvictionListener> listener() const;
+    bool has_listener() const noexcept { return has_listener_.load(std::memory_order_relaxed); }
+    std::string spill_path() const { return store_ ? store_->path() : std::string(); }
+    std::size_t entry_charge(std::size_t key_size, std::size_t value_size) const noexcept;
+    SpillStore* store() noexcept { return store_.get(); }
+
+    // The destructor's work: persistent caches spill what is in memory and keep their files,
+    // others drop everything and remove the directory. No listener calls after it starts.
+    void close() noexcept;
+
+private:
+    friend class Deferred;
+    enum class DiskRead { hit, promoted, gone, retry };
+
+    // High bits pick the shard; the table inside uses the low bits.
+    Shard& shard_for(std::uint64_t hash) noexcept { return shards_[(hash >> 40) & shard_mask_]; }
+    std::int64_t now_ns() const;
+    std::int64_t deadline_for(std::chrono::nanoseconds ttl) const;
+    std::int64_t expiry_unix_ns(std::int64_t deadline_ns) const;
+    bool expired(const Entry* e) const { return e->deadline_ns != 0 && now_ns() >= e->deadline_ns; }
+    std::size_t index_charge(std::size_t key_len) const noexcept;
+
+    // Under the shard's lock: takes e out of the cache (spilling entries are orphaned instead).
+    void remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d);
+    void insert_locked(Shard& s, Entry* e);
+    bool set_on_disk(std::uint64_t hash, std::string_view key, const Bytes& value,
+                     std::int64_t deadline_ns, Deferred& d);
+    DiskRead read_from_disk(Shard& s, Entry* e, std::unique_lock<std::mutex>& lk,
+                            std::string_view key, Bytes& out, Deferred& d);
+
+    static constexpr std::size_t kNoQuota = ~std::size_t{0};
+    // Moves the coldest entries out of memory until memory use (minus values being written) is
+    // <= target or, with a quota, until that many value bytes left; returns the bytes freed.
+    // cause: spilled (budget) or pressure. drop_disk_index: when no value is left in memory,
+    // drop the oldest disk entries too (their index is what is over the budget).
+    std::size_t shrink_to(std::size_t target, EvictCause cause, bool drop_disk_index,
+                          Deferred& d, std::size_t value_quota = kNoQuota);
+    // The shard whose least recently used entry is the oldest (by set epoch), or nullptr.
+    Shard* coldest_shard();
+    std::size_t spill_one(Shard& s, Entry* e, EvictCause cause, Deferred& d);
+    bool drop_oldest_disk_entry(std::uint64_t cap, Deferred& d);
+    void enforce_disk_cap(Deferred& d);
+    void recover_persistent();
+    std::size_t lru_total() const noexcept;
+
+    CacheOptions options_;
+    std::unique_ptr<Shard[]> shards_;
+    unsigned shard_count_;
+    unsigned shard_mask_;
+    std::unique_ptr<SpillStore> store_;
+
+    std::atomic<std::size_t> limit_;
+    // Advanced by every set; hits stamp entries with it (a read, no write on the hit path), so
+    // the tails of different shards can be compared for global LRU order.
+    std::atomic<std::uint64_t> epoch_{1};
+    std::atomic<std::size_t> memory_bytes_{0};    // every entry's charge (disk entries: index)
+    std::atomic<std::size_t> spilling_bytes_{0};  // value charges being written right now
+    std::atomic<std::uint64_t> evictions_{0}, spills_{0}, disk_evictions_{0}, expirations_{0},
+        corrupt_{0}, loads_{0}, load_failures_{0};
+    std::atomic<bool> closed_{false};
+
+    mutable std::mutex listener_mu_;
+    std::shared_ptr<const EvictionListener> listener_;
+    std::atomic<bool> has_listener_{false};
+};
+
+}  // namespace heapwise::api

@@ -1,0 +1,179 @@
+// One cache entry and the per-shard structures that hold it: an intrusive LRU list and an
+// open-addressing table (linear probing, backward-shift deletion) keyed by the 64-bit hash.
+// Everything here is guarded by the owning shard's lock; nothing here locks or does I/O.
+#pragma once
+
+#include <mimalloc.h>
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <utility>
+
+#include "heapwise/bytes.hpp"
+
+namespace heapwise::api {
+
+enum class EntryState : std::uint8_t {
+    memory,    // value in memory, on the LRU list
+    spilling,  // value in memory, being written to disk by one thread (pinned: not freed)
+    disk,      // value only in a spill file
+};
+
+// One mimalloc block: this header followed by the key bytes.
+struct Entry {
+    Entry* prev = nullptr;  // LRU links (state memory only)
+    Entry* next = nullptr;
+    std::uint64_t hash = 0;
+    std::int64_t deadline_ns = 0;  // 0 = no expiry; cache clock nanoseconds
+    std::uint64_t last_use = 0;    // the cache's set epoch at the last use: orders shards' tails
+    Bytes value;                   // state memory and spilling
+    std::uint64_t disk_seq = 0;    // state disk: spill file id
+    std::uint64_t disk_size = 0;   // state disk: spill file bytes
+    std::size_t value_size = 0;    // the value's length in every state
+    std::size_t index_charge = 0;  // this block and its table slot
+    std::size_t value_charge = 0;  // the value's usable size while in memory
+    std::uint32_t key_len = 0;
+    EntryState state = EntryState::memory;
+    bool orphaned = false;  // removed from the table while spilling; the spiller frees it
+
+    std::string_view key() const noexcept {
+        return {reinterpret_cast<const char*>(this + 1), key_len};
+    }
+    std::size_t charge() const noexcept { return index_charge + value_charge; }
+
+    static std::size_t block_size(std::size_t key_len) noexcept { return sizeof(Entry) + key_len; }
+
+    // Throws std::bad_alloc.
+    static Entry* create(std::string_view key, std::uint64_t hash) {
+        void* p = mi_malloc(block_size(key.size()));
+        if (p == nullptr) throw std::bad_alloc();
+        auto* e = new (p) Entry();
+        e->hash = hash;
+        e->key_len = static_cast<std::uint32_t>(key.size());
+        if (!key.empty()) std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
+        return e;
+    }
+    static void destroy(Entry* e) noexcept {
+        e->~Entry();
+        mi_free(e);
+    }
+};
+
+// Most recently used at the front. A sentinel makes unlinking branch-free.
+class LruList {
+public:
+    LruList() noexcept { head_.prev = head_.next = &head_; }
+    LruList(const LruList&) = delete;
+    LruList& operator=(const LruList&) = delete;
+
+    bool empty() const noexcept { return head_.next == &head_; }
+    void push_front(Entry* e) noexcept {
+        e->prev = &head_;
+        e->next = head_.next;
+        head_.next->prev = e;
+        head_.next = e;
+    }
+    static void unlink(Entry* e) noexcept {
+        e->prev->next = e->next;
+        e->next->prev = e->prev;
+        e->prev = e->next = nullptr;
+    }
+    void touch(Entry* e) noexcept {
+        if (head_.next == e) return;
+        unlink(e);
+        push_front(e);
+    }
+    Entry* back() noexcept { return empty() ? nullptr : head_.prev; }
+
+private:
+    Entry head_;
+};
+
+class EntryTable {
+public:
+    // What one entry costs the table, at the worst load factor (1/2) it allows.
+    static constexpr std::size_t kSlotCharge = 2 * sizeof(std::pair<std::uint64_t, Entry*>);
+
+    EntryTable() = default;
+    EntryTable(const EntryTable&) = delete;
+    EntryTable& operator=(const EntryTable&) = delete;
+    ~EntryTable() { delete[] slots_; }
+
+    std::size_t size() const noexcept { return size_; }
+
+    Entry* find(std::uint64_t hash, std::string_view key) const noexcept {
+        return find_if(hash, [&](const Entry* e) { return e->key() == key; });
+    }
+    template <class Pred>
+    Entry* find_if(std::uint64_t hash, Pred pred) const noexcept {
+        if (size_ == 0) return nullptr;
+        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (s.entry == nullptr) return nullptr;
+            if (s.hash == hash && pred(s.entry)) return s.entry;
+        }
+    }
+    void insert(Entry* e) {  // the key must be absent
+        if ((size_ + 1) * 2 > capacity()) grow();
+        place(slots_, mask_, e);
+        ++size_;
+    }
+    void erase(Entry* e) noexcept {
+        std::size_t i = e->hash & mask_;
+        while (slots_[i].entry != e) i = (i + 1) & mask_;
+        // Backward shift: move later members of the probe run into the hole.
+        for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+            if (slots_[j].entry == nullptr) break;
+            std::size_t home = slots_[j].hash & mask_;
+            bool movable = ((j - home) & mask_) >= ((j - i) & mask_);
+            if (movable) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = Slot{};
+        --size_;
+    }
+    template <class F>
+    void for_each(F f) const {
+        for (std::size_t i = 0; i < capacity(); ++i) {
+            if (slots_[i].entry != nullptr) f(slots_[i].entry);
+        }
+    }
+    void reset() noexcept {
+        delete[] slots_;
+        slots_ = nullptr;
+        mask_ = 0;
+        size_ = 0;
+    }
+
+private:
+    struct Slot {
+        std::uint64_t hash = 0;
+        Entry* entry = nullptr;
+    };
+    std::size_t capacity() const noexcept { return slots_ == nullptr ? 0 : mask_ + 1; }
+    static void place(Slot* slots, std::size_t mask, Entry* e) noexcept {
+        std::size_t i = e->hash & mask;
+        while (slots[i].entry != nullptr) i = (i + 1) & mask;
+        slots[i] = Slot{e->hash, e};
+    }
+    void grow() {
+        std::size_t cap = capacity() == 0 ? 16 : capacity() * 2;
+        auto* fresh = new Slot[cap]();
+        for (std::size_t i = 0; i < capacity(); ++i) {
+            if (slots_[i].entry != nullptr) place(fresh, cap - 1, slots_[i].entry);
+        }
+        delete[] slots_;
+        slots_ = fresh;
+        mask_ = cap - 1;
+    }
+
+    Slot* slots_ = nullptr;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+};
+
+}  // namespace heapwise::api
