@@ -10,6 +10,7 @@ import ctypes
 import os
 import pickle
 import threading
+from array import array
 from ctypes import byref, c_int, c_size_t, c_void_p
 
 from . import _lib
@@ -19,7 +20,14 @@ _TAG_BYTES = b"\x00"
 _TAG_PICKLE = b"\x01"
 _MISSING = object()
 _MiB = 1 << 20
-_MAX_BUFFER = 16 * _MiB  # per-thread scratch cap; larger batches get library buffers
+_MAX_BUFFER = 16 * _MiB
+_SIZE_BYTES = ctypes.sizeof(c_size_t)
+_SIZE_T = next(t for t in "LQI" if array(t).itemsize == _SIZE_BYTES)
+assert ctypes.sizeof(c_void_p) == _SIZE_BYTES
+
+
+def _addr(arr):
+    return arr.buffer_info()[0]  # per-thread scratch cap; larger batches get library buffers
 
 
 def _key(k):
@@ -38,6 +46,8 @@ def _encode(v):
 
 def _decode(view):
     # view: a memoryview or bytes holding tag + payload.
+    if len(view) == 0:
+        raise ValueError("heapwise.Cache: empty stored value (not written by this module)")
     tag = view[0]
     if tag == 0:
         return bytes(view[1:])
@@ -69,11 +79,16 @@ class _Buffers(threading.local):
         self.grow(64 * 1024)
         self.out_len = c_size_t()
         self.out_alloc = c_void_p()
+        # Made once: building byref() objects and converting arrays costs more per call than
+        # the lookup itself.
+        self.p_len = byref(self.out_len)
+        self.p_alloc = byref(self.out_alloc)
 
     def grow(self, cap):
         self.raw = bytearray(cap)
         self.view = memoryview(self.raw)
         self.cbuf = (ctypes.c_char * cap).from_buffer(self.raw)
+        self.addr = ctypes.addressof(self.cbuf)
         self.cap = cap
 
 
@@ -138,10 +153,10 @@ class Cache:
                                           _ttl_ms(ttl)), f"set {key!r}")
 
     def get(self, key, default=None):
-        k = _key(key)
+        k = key.encode("utf-8") if type(key) is str else _key(key)
         b = self._buf
-        st = lib.heapwise_cache_get_into(self._handle(), k, len(k), b.cbuf, b.cap,
-                                         byref(b.out_alloc), byref(b.out_len))
+        st = lib.heapwise_cache_get_into(self._handle(), k, len(k), b.addr, b.cap, b.p_alloc,
+                                         b.p_len)
         if st == _lib.NOT_FOUND:
             return default
         _lib.check(st, f"get {key!r}")
@@ -152,7 +167,8 @@ class Cache:
             finally:
                 lib.heapwise_free(b.out_alloc.value)
             return _decode(data)
-        return _decode(b.view[:n])
+        view = b.view
+        return bytes(view[1:n]) if n and view[0] == 0 else _decode(view[:n])
 
     def __getitem__(self, key):
         v = self.get(key, _MISSING)
@@ -225,39 +241,41 @@ class Cache:
     # ---- batch calls: one crossing per batch ----
     def get_many(self, keys):
         """Returns {key: value} for the keys present (absent keys are left out)."""
-        keys = list(keys)
+        keys = keys if type(keys) is list else list(keys)
         n = len(keys)
         if n == 0:
             return {}
-        enc = [_key(k) for k in keys]
-        blob = b"".join(enc)
-        klens = (c_size_t * n)(*map(len, enc))
-        offs = (c_size_t * n)()
-        vlens = (c_size_t * n)()
-        sts = (c_int * n)()
-        allocs = (c_void_p * n)()
+        # array.array instead of ctypes arrays: built and read back in bulk at C speed, where
+        # ctypes arrays cost a Python-level conversion per element.
+        enc = [k.encode("utf-8") if type(k) is str else _key(k) for k in keys]
+        klens = array(_SIZE_T, map(len, enc))
+        zeros = bytes(_SIZE_BYTES * n)
+        offs, vlens, allocs = array(_SIZE_T, zeros), array(_SIZE_T, zeros), array(_SIZE_T, zeros)
+        sts = array("i", bytes(4 * n))
         b = self._buf
-        st = lib.heapwise_cache_get_many(self._handle(), n, blob, klens, b.cbuf, b.cap, offs,
-                                         vlens, sts, allocs, byref(b.out_len))
+        st = lib.heapwise_cache_get_many(self._handle(), n, b"".join(enc), _addr(klens), b.addr,
+                                         b.cap, _addr(offs), _addr(vlens), _addr(sts),
+                                         _addr(allocs), b.p_len)
         needed = b.out_len.value
         out = {}
         view = b.view
+        lens = vlens.tolist()
         try:
-            for i in range(n):
-                si = sts[i]
-                if si == _lib.OK:
-                    a = allocs[i]
+            for i, (si, o, a) in enumerate(zip(sts.tolist(), offs.tolist(), allocs.tolist())):
+                if si == 0:  # OK
                     if a:
-                        out[keys[i]] = _decode(ctypes.string_at(a, vlens[i]))
+                        out[keys[i]] = _decode(ctypes.string_at(a, lens[i]))
+                    elif lens[i] and view[o] == 0:  # raw bytes, the common case: inline
+                        out[keys[i]] = bytes(view[o + 1:o + lens[i]])
                     else:
-                        o = offs[i]
-                        out[keys[i]] = _decode(view[o:o + vlens[i]])
+                        out[keys[i]] = _decode(view[o:o + lens[i]])
                 elif si != _lib.NOT_FOUND:
                     _lib.check(si if si < 0 else _lib.EINTERNAL, f"get_many {keys[i]!r}")
         finally:
-            for a in allocs:
-                if a:
-                    lib.heapwise_free(a)
+            if any(allocs):
+                for a in allocs:
+                    if a:
+                        lib.heapwise_free(a)
         _lib.check(st, "get_many")
         if b.cap < needed <= _MAX_BUFFER:
             b.grow(needed)  # the next batch of this size fits in one copy
@@ -274,12 +292,12 @@ class Cache:
         n = len(enc_k)
         if n == 0:
             return
-        klens = (c_size_t * n)(*map(len, enc_k))
-        vlens = (c_size_t * n)(*map(len, enc_v))
+        klens = array(_SIZE_T, map(len, enc_k))
+        vlens = array(_SIZE_T, map(len, enc_v))
         flags = _lib.SET_FORCE_DISK if force_disk else 0
-        _lib.check(lib.heapwise_cache_set_many(self._handle(), n, b"".join(enc_k), klens,
-                                               b"".join(enc_v), vlens, flags, _ttl_ms(ttl),
-                                               None), "set_many")
+        _lib.check(lib.heapwise_cache_set_many(self._handle(), n, b"".join(enc_k), _addr(klens),
+                                               b"".join(enc_v), _addr(vlens), flags,
+                                               _ttl_ms(ttl), None), "set_many")
 
     def __repr__(self):
         if not self._h:
