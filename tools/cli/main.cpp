@@ -2,7 +2,10 @@
 // and registers itself here; errors in the command line are one line and exit code 2.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 #include "cli_common.hpp"
+#include "record.hpp"
 
 int main(int argc, char** argv) {
     using namespace heapwise::cli;
@@ -16,7 +19,10 @@ int main(int argc, char** argv) {
     register_dump(app, run);
     register_stats(app, run);
     try {
-        app.parse(argc, argv);
+        std::vector<std::string> args(argv + 1, argv + argc);
+        args = with_command_separator(std::move(args));
+        std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+        app.parse(args);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "cli_common.hpp"
 #include "heapwise/tracer_env.hpp"
@@ -149,6 +150,27 @@ int run_record(const RecordOptions& o) {
 }
 
 }  // namespace
+
+std::vector<std::string> with_command_separator(std::vector<std::string> args) {
+    // Options of record that take a value (as the next argument unless written --opt=value).
+    static const std::set<std::string> kWithValue = {
+        "-o", "--output", "--depth", "--unwind", "--mode", "--sample-interval", "--fork",
+        "--snapshot-signal", "--snapshot-every", "--rss-interval"};
+    std::size_t i = 0;
+    while (i < args.size() && args[i].size() > 1 && args[i][0] == '-' && args[i] != "--") ++i;
+    if (i == args.size() || args[i] != "record") return args;  // another subcommand
+    for (++i; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--") return args;
+        if (a.size() > 1 && a[0] == '-') {
+            if (kWithValue.count(a)) ++i;
+            continue;
+        }
+        args.insert(args.begin() + static_cast<long>(i), "--");  // the program starts here
+        return args;
+    }
+    return args;
+}
 
 std::string find_preload(std::string& error) {
     if (const char* env = std::getenv("HEAPWISE_PRELOAD"); env != nullptr && *env != '\0') {

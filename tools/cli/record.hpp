@@ -11,6 +11,10 @@
 
 namespace heapwise::cli {
 
+// `heapwise record [options] PROGRAM ARGS...` without `--`: inserts `--` before PROGRAM so the
+// program's own options are not taken for record's. args excludes argv[0].
+std::vector<std::string> with_command_separator(std::vector<std::string> args);
+
 // Absolute path of libheapwise_preload.so: $HEAPWISE_PRELOAD, else beside this executable in
 // the build tree (<exe_dir>/../../preload/) or an install tree (<exe_dir>/../lib/**). Empty,
 // with `error` set, when not found.
