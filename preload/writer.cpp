@@ -1,0 +1,438 @@
+// The writer thread: merges the per-thread rings in timestamp order, encodes records, compresses
+// and writes checksummed blocks (at least every flush interval, so a SIGKILL loses at most that),
+// samples RSS, emits periodic and signal markers. It holds the re-entrancy guard for its whole
+// life, blocks every signal, and uses only mmap'd memory.
+//
+// ORDERING RULE (how a free of X in thread A and a later malloc returning X in thread B stay in
+// order): A stamps its free before calling the real free; B stamps its malloc after the real
+// malloc returned X. The allocator hands X to B only after A released it, so on CLOCK_MONOTONIC
+// (consistent across CPUs) t_free < t_malloc. The writer emits events in timestamp order, and
+// only events it knows are complete: each round it does fence(seq_cst); w = now(); then for each
+// ring waits while busy and reads head (acquire). A producer sets busy (seq_cst store) *before*
+// reading its clock and clears it after publishing. If an event has t < w but the writer read
+// busy == 0 from before that producer set it, the writer's clock read preceded the producer's
+// clock read, so w <= t: a contradiction. Hence every event with t < w is visible, and emitting
+// exactly those (merged by time; ties in one ring keep ring order) never puts B's malloc of X
+// before A's free of X. Later events wait for the next round. The busy section is a few stores
+// long and begins only after the producer secured its slot, so the writer never waits on a
+// producer that waits on the writer.
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <atomic>
+#include <cstring>
+#include <new>
+
+#include "check.hpp"
+#include "encoder.hpp"
+#include "modules.hpp"
+#include "state.hpp"
+#include "sys.hpp"
+#include "tracer.hpp"
+
+namespace heapwise::preload {
+
+void encode_process_info(BlockEncoder& enc, std::uint64_t tick_ns) noexcept;
+
+namespace {
+
+constexpr std::uint64_t kTickNs = 1000;  // microseconds in the file; the merge uses nanoseconds
+constexpr std::size_t kBlockTarget = 512u << 10;
+constexpr std::uint64_t kIdleSleepNs = 1'000'000;
+
+struct Cursor {
+    ThreadState* ts;
+    std::uint64_t pos;
+    std::uint64_t end;  // first event not to emit this round
+    bool final;         // the thread ended and its ring is drained after this round
+};
+
+struct Writer {
+    BlockEncoder enc;
+    TraceFileWriter file;
+    ModuleMap modules;
+    explicit Writer(int level) noexcept : file(level) {}
+};
+
+struct Control {
+    Writer* w = nullptr;
+    pthread_t thread{};
+    std::atomic<int> running{0};
+    std::atomic<int> stop_requested{0};
+    std::atomic<int> done{0};
+    format::EndReason reason = format::EndReason::kExit;
+    int fd = -1;
+    bool failed = false;
+    Cursor* cursors = nullptr;
+    std::size_t cursor_cap = 0;
+    std::uint8_t* emitted = nullptr;  // one byte per stack id: its record is in the file
+    std::size_t emitted_cap = 0;
+    std::uint64_t last_flush_ns = 0, last_rss_ns = 0, last_period_ns = 0, last_rescan_ns = 0;
+    std::uint64_t periods = 0;
+    StackId last_stack = StackId::kNone;
+    std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
+        stacks{0}, threads{0};
+};
+Control c;
+
+std::uint64_t ticks(std::uint64_t t_ns) noexcept {
+    return t_ns > g.start_ns ? (t_ns - g.start_ns) / kTickNs : 0;
+}
+
+void fail(const char* what, int err) noexcept {
+    if (c.failed) return;
+    c.failed = true;
+    g.recording.store(0, std::memory_order_relaxed);
+    LogLine() << what << " " << g.path << ": " << strerror(err) << "; tracing stopped, the program goes on";
+}
+
+void flush_block() noexcept {
+    if (c.w->enc.empty() || c.failed) {
+        c.w->enc.reset();
+        return;
+    }
+    if (!c.w->enc.ok()) {
+        fail("out of memory encoding", ENOMEM);
+    } else if (!c.w->file.write_block(c.w->enc.bytes())) {
+        fail("cannot write trace file", c.w->file.error());
+    }
+    c.w->enc.reset();
+    c.last_flush_ns = sys::now_ns();
+}
+
+void emit_stack(StackId id, std::uint64_t t) noexcept {
+    const auto i = static_cast<std::uint32_t>(id);
+    if (i == 0 || (i < c.emitted_cap && c.emitted[i] != 0)) return;
+    if (i >= c.emitted_cap) {
+        const std::size_t cap = (i + 1) * 2 > 65536 ? (i + 1) * 2 : 65536;
+        void* p = c.emitted == nullptr ? sys::map_pages(cap) : sys::remap_pages(c.emitted, c.emitted_cap, cap);
+        if (p == nullptr) return fail("out of memory for", ENOMEM);
+        c.emitted = static_cast<std::uint8_t*>(p);
+        c.emitted_cap = cap;
+    }
+    const auto frames = g.stacks.frames(id);
+    // A frame outside every known executable mapping means a module appeared (dlopen, or the
+    // loader's own NSS/iconv loads): rescan, at most once per millisecond, before the stack.
+    for (const std::uintptr_t f : frames) {
+        if (!c.w->modules.covers(f - 1)) {
+            const std::uint64_t now = sys::now_ns();
+            if (now - c.last_rescan_ns > 1'000'000) {
+                c.w->modules.rescan(c.w->enc, t);
+                c.last_rescan_ns = now;
+            }
+            break;
+        }
+    }
+    // Share the outer frames with the previous stack record when at least 4 match.
+    std::size_t own = frames.size();
+    std::uint64_t base = 0, base_from = 0;
+    if (c.last_stack != StackId::kNone) {
+        const auto prev = g.stacks.frames(c.last_stack);
+        std::size_t k = 0;
+        while (k < frames.size() && k < prev.size() &&
+               frames[frames.size() - 1 - k] == prev[prev.size() - 1 - k]) {
+            ++k;
+        }
+        if (k >= 4) {
+            own = frames.size() - k;
+            base = static_cast<std::uint64_t>(c.last_stack);
+            base_from = prev.size() - k;
+        }
+    }
+    c.w->enc.stack(i, frames.first(own), base, base_from);
+    c.emitted[i] = 1;
+    c.last_stack = id;
+    c.stacks.fetch_add(1, std::memory_order_relaxed);
+}
+
+void emit_event(const ThreadState* ts, const Event& e) noexcept {
+    const std::uint64_t t = ticks(e.time_ns);
+    BlockEncoder& enc = c.w->enc;
+    switch (e.kind) {
+        case EventKind::kAlloc:
+            emit_stack(static_cast<StackId>(e.stack), t);
+            enc.alloc(t, ts->index, e.addr, e.size, e.stack, static_cast<format::AllocFn>(e.fn));
+            c.allocs.fetch_add(1, std::memory_order_relaxed);
+            c.bytes_allocated.fetch_add(e.size, std::memory_order_relaxed);
+            break;
+        case EventKind::kFree:
+            enc.free(t, ts->index, e.addr, static_cast<format::FreeFn>(e.fn));
+            c.frees.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case EventKind::kReallocFailed: enc.realloc_failed(t, ts->index, e.addr); break;
+        case EventKind::kMarker: {
+            const auto slot = static_cast<std::uint32_t>(e.addr);
+            enc.marker(t, ts->index, static_cast<format::MarkerSource>(e.fn), g.labels.get(slot));
+            g.labels.release(slot);
+            break;
+        }
+        case EventKind::kThreadName: {
+            char name[17] = {};
+            std::memcpy(name, &e.addr, 8);
+            std::memcpy(name + 8, &e.size, 8);
+            enc.thread_name(t, e.stack, name);
+            break;
+        }
+        case EventKind::kModules:
+            c.w->modules.rescan(enc, t);
+            c.last_rescan_ns = sys::now_ns();
+            break;
+    }
+    c.events.fetch_add(1, std::memory_order_relaxed);
+    if (enc.size() >= kBlockTarget) flush_block();
+}
+
+void emit_thread_start(ThreadState* ts) noexcept {
+    char path[64] = "/proc/self/task/";
+    char* p = path + std::strlen(path);
+    char digits[16];
+    int nd = 0;
+    for (int tid = ts->tid; tid > 0 && nd < 15; tid /= 10) digits[nd++] = static_cast<char>('0' + tid % 10);
+    while (nd > 0) *p++ = digits[--nd];
+    std::memcpy(p, "/comm", 6);
+    char name[64];
+    long n = sys::read_file(path, name, sizeof(name));
+    while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0')) --n;
+    c.w->enc.thread_start(ticks(ts->start_ns), ts->index, static_cast<std::uint64_t>(ts->tid),
+                          std::string_view(name, n > 0 ? static_cast<std::size_t>(n) : 0));
+    ts->start_emitted = true;
+    c.threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+void unlink_thread(ThreadState* ts) noexcept {
+    ThreadState* head = ts;
+    if (g.threads.compare_exchange_strong(head, ts->next, std::memory_order_acq_rel)) return;
+    // Not the head (threads register only at the head; only the writer unlinks).
+    for (ThreadState* p = g.threads.load(std::memory_order_acquire); p != nullptr; p = p->next) {
+        if (p->next == ts) {
+            p->next = ts->next;
+            return;
+        }
+    }
+}
+
+// One merge round; returns the number of events emitted.
+std::uint64_t round(bool final) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint64_t w = final ? UINT64_MAX : sys::now_ns();
+    std::size_t n = 0;
+    for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
+        if (n == c.cursor_cap) {
+            const std::size_t cap = c.cursor_cap * 2;
+            void* p = sys::remap_pages(c.cursors, c.cursor_cap * sizeof(Cursor), cap * sizeof(Cursor));
+            if (p == nullptr) break;  // the rest wait for the next round
+            c.cursors = static_cast<Cursor*>(p);
+            c.cursor_cap = cap;
+        }
+        const bool closing = ts->closing.load(std::memory_order_acquire) != 0;
+        while (ts->ring.busy()) __builtin_ia32_pause();
+        const std::uint64_t head = ts->ring.head();
+        std::uint64_t end = ts->ring.tail();
+        while (end < head && ts->ring.at(end).time_ns < w) ++end;
+        c.cursors[n++] = Cursor{ts, ts->ring.tail(), end, closing && end == head};
+    }
+    std::uint64_t emitted = 0;
+    for (;;) {
+        Cursor* best = nullptr;
+        std::uint64_t best_t = UINT64_MAX;
+        for (std::size_t i = 0; i < n; ++i) {
+            Cursor& cur = c.cursors[i];
+            std::uint64_t t = UINT64_MAX;
+            if (!cur.ts->start_emitted) {
+                if (cur.ts->start_ns < w) t = cur.ts->start_ns;
+            } else if (cur.pos < cur.end) {
+                t = cur.ts->ring.at(cur.pos).time_ns;
+            }
+            if (t < best_t || (t == best_t && t != UINT64_MAX && best == nullptr)) {
+                best = &cur;
+                best_t = t;
+            }
+        }
+        if (best == nullptr) break;
+        if (!best->ts->start_emitted) {
+            emit_thread_start(best->ts);
+            continue;
+        }
+        if (!c.failed) emit_event(best->ts, best->ts->ring.at(best->pos));
+        ++best->pos;
+        ++emitted;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        Cursor& cur = c.cursors[i];
+        cur.ts->ring.release_to(cur.pos);
+        if (cur.final && cur.ts->start_emitted && (final || cur.ts->exit_ns < w)) {
+            c.w->enc.thread_exit(ticks(cur.ts->exit_ns), cur.ts->index);
+            unlink_thread(cur.ts);
+            unmap_thread(cur.ts);
+        }
+    }
+    return emitted;
+}
+
+// Records stamped by the writer itself, after a round: every event before `now` is out.
+void writer_records(std::uint64_t now) noexcept {
+    BlockEncoder& enc = c.w->enc;
+    const std::uint64_t t = ticks(now);
+    for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
+        const std::uint64_t a = ts->lost_allocs.exchange(0, std::memory_order_relaxed);
+        const std::uint64_t f = ts->lost_frees.exchange(0, std::memory_order_relaxed);
+        const std::uint64_t b = ts->lost_bytes.exchange(0, std::memory_order_relaxed);
+        if (a + f != 0) {
+            enc.lost(t, ts->index, a, f, b);
+            c.lost.fetch_add(a + f, std::memory_order_relaxed);
+        }
+    }
+    const std::uint64_t after_exit = g.lost_after_exit.exchange(0, std::memory_order_relaxed);
+    if (after_exit != 0) {
+        enc.lost(t, 0, 0, 0, 0);  // kind unknown: counted in End.lost_events
+        c.lost.fetch_add(after_exit, std::memory_order_relaxed);
+    }
+    for (std::uint64_t s = g.signal_snapshots.exchange(0, std::memory_order_relaxed); s > 0; --s) {
+        enc.marker(t, 0, format::MarkerSource::kSignal, "signal");
+    }
+    const Options& o = g.options;
+    if (o.snapshot_every_ns != 0 && now - c.last_period_ns >= o.snapshot_every_ns) {
+        char label[32] = "every-";
+        std::uint64_t v = ++c.periods;
+        char digits[24];
+        int nd = 0;
+        do {
+            digits[nd++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        std::size_t len = 6;
+        while (nd > 0) label[len++] = digits[--nd];
+        enc.marker(t, 0, format::MarkerSource::kPeriod, std::string_view(label, len));
+        c.last_period_ns = now;
+    }
+    if (o.rss_interval_ns != 0 && now - c.last_rss_ns >= o.rss_interval_ns) {
+        enc.rss(t, sys::rss_bytes());
+        c.last_rss_ns = now;
+    }
+}
+
+void* writer_main(void*) {
+    tls_guard = 1;  // for good: nothing the writer does is the program's
+    sys::block_all_signals();
+    while (c.stop_requested.load(std::memory_order_acquire) == 0) {
+        const std::uint64_t emitted = round(false);
+        const std::uint64_t now = sys::now_ns();
+        if (!c.failed) writer_records(now);
+        if (!c.failed && now - c.last_flush_ns >= g.options.flush_interval_ns) flush_block();
+        if (emitted < g.options.ring_size / 8) sys::sleep_ns(kIdleSleepNs);
+    }
+    // Final: hooks stopped recording before stop_requested was set; wait out in-flight pushes.
+    round(true);
+    if (!c.failed) {
+        writer_records(sys::now_ns());
+        EndRecord end;
+        end.reason = c.reason;
+        end.events = c.events.load();
+        end.allocs = c.allocs.load();
+        end.frees = c.frees.load();
+        end.bytes_allocated = c.bytes_allocated.load();
+        end.lost_events = c.lost.load();
+        end.stacks = c.stacks.load();
+        end.threads = c.threads.load();
+        c.w->enc.end(ticks(sys::now_ns()), end);
+        flush_block();
+    }
+    sys::close_fd(c.fd);
+    c.fd = -1;
+    c.done.store(1, std::memory_order_release);
+    return nullptr;
+}
+
+}  // namespace
+
+bool writer_start(int fd) noexcept {
+    ReentryGuard guard;
+    if (c.w == nullptr) {
+        void* mem = sys::map_pages(sizeof(Writer));
+        if (mem == nullptr) return false;
+        c.w = new (mem) Writer(g.options.compression);
+    } else {
+        c.w->~Writer();
+        c.w = new (c.w) Writer(g.options.compression);
+    }
+    if (c.cursors == nullptr) {
+        c.cursor_cap = 256;
+        c.cursors = static_cast<Cursor*>(sys::map_pages(c.cursor_cap * sizeof(Cursor)));
+    }
+    if (c.emitted != nullptr) std::memset(c.emitted, 0, c.emitted_cap);
+    if (c.cursors == nullptr || !c.w->enc.ok() || !c.w->modules.init()) return false;
+    c.fd = fd;
+    c.failed = false;
+    c.reason = format::EndReason::kExit;
+    c.last_stack = StackId::kNone;
+    c.periods = 0;
+    for (auto* a : {&c.events, &c.allocs, &c.frees, &c.bytes_allocated, &c.lost, &c.stacks, &c.threads}) {
+        a->store(0, std::memory_order_relaxed);
+    }
+    if (!c.w->file.open(fd)) {
+        LogLine() << "cannot write trace file " << g.path << ": " << strerror(c.w->file.error())
+                  << "; the program runs untraced";
+        return false;
+    }
+    encode_process_info(c.w->enc, kTickNs);
+    c.w->modules.rescan(c.w->enc, 0);
+    c.last_rescan_ns = c.last_flush_ns = c.last_rss_ns = c.last_period_ns = sys::now_ns();
+    flush_block();  // header, ProcessInfo and modules are on disk before the program goes on
+    if (c.failed) return false;
+    c.stop_requested.store(0, std::memory_order_relaxed);
+    c.done.store(0, std::memory_order_relaxed);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256u << 10);
+    const int rc = pthread_create(&c.thread, &attr, writer_main, nullptr);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return false;
+    c.running.store(1, std::memory_order_release);
+    return true;
+}
+
+void writer_stop(format::EndReason reason) noexcept {
+    if (c.running.load(std::memory_order_acquire) == 0) return;
+    c.reason = reason;
+    c.stop_requested.store(1, std::memory_order_release);
+    // Bounded wait: a writer stuck on a dead disk must not hang the program's exit.
+    for (int i = 0; i < 10'000 && c.done.load(std::memory_order_acquire) == 0; ++i) sys::sleep_ns(1'000'000);
+    if (c.done.load(std::memory_order_acquire) != 0) {
+        pthread_join(c.thread, nullptr);
+    } else {
+        pthread_detach(c.thread);
+    }
+    c.running.store(0, std::memory_order_release);
+}
+
+bool writer_running() noexcept { return c.running.load(std::memory_order_acquire) != 0; }
+
+void writer_forget_in_child() noexcept {
+    // The writer thread does not exist in a fork child; its objects may be mid-update, so a new
+    // session gets fresh ones and the inherited descriptor of the parent's file is closed.
+    sys::close_fd(c.fd);
+    c.fd = -1;
+    c.w = nullptr;
+    c.cursors = nullptr;
+    c.emitted = nullptr;
+    c.emitted_cap = 0;
+    c.running.store(0, std::memory_order_relaxed);
+    c.done.store(0, std::memory_order_relaxed);
+}
+
+TracerStats Tracer::stats() noexcept {
+    TracerStats s;
+    s.events = c.events.load(std::memory_order_relaxed);
+    s.allocs = c.allocs.load(std::memory_order_relaxed);
+    s.frees = c.frees.load(std::memory_order_relaxed);
+    s.lost = c.lost.load(std::memory_order_relaxed);
+    s.stacks = c.stacks.load(std::memory_order_relaxed);
+    if (c.w != nullptr) {
+        s.blocks = c.w->file.blocks_written();
+        s.bytes_written = c.w->file.bytes_written();
+    }
+    return s;
+}
+
+}  // namespace heapwise::preload
