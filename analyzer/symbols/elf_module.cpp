@@ -238,31 +238,15 @@ bool ElfModule::resolve_dwarf(std::uint64_t vaddr, SymbolizedAddress& out) {
         }
     }
 
-    // dwarf_getscopes finds the innermost scope but, past an inlined instance, continues with
-    // the abstract definition's scopes; the concrete chain of nested inlined instances up to
-    // the real function comes from dwarf_getscopes_die on that innermost DIE (as eu-addr2line).
-    Dwarf_Die* scopes = nullptr;
-    int nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
-    if (nscopes > 0) {
-        Dwarf_Die innermost = scopes[0];
-        std::free(scopes);
-        scopes = nullptr;
-        nscopes = dwarf_getscopes_die(&innermost, &scopes);
-    }
     Dwarf_Files* files = nullptr;
     std::size_t nfiles = 0;
     bool have_files = false;
-    for (int i = 0; i < nscopes; ++i) {
-        Dwarf_Die* scope = &scopes[i];
-        int tag = dwarf_tag(scope);
-        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
-            tag != DW_TAG_entry_point) {
-            continue;
-        }
+    for (const DwarfIndex::Node* node : index_.chain(cu, vaddr - bias)) {
+        Dwarf_Die die = node->die;
         SourceFrame frame = where;
         bool linkage = false;
-        frame.function = die_name(scope, linkage);
-        frame.inlined = tag == DW_TAG_inlined_subroutine;
+        frame.function = die_name(&die, linkage);
+        frame.inlined = node->inlined;
         if (!frame.inlined) {
             // The real function: its symbol is the same function and, unlike a DW_AT_name,
             // qualified ("(anonymous namespace)::f(int)"), as a stripped copy would show it.
@@ -276,14 +260,13 @@ bool ElfModule::resolve_dwarf(std::uint64_t vaddr, SymbolizedAddress& out) {
         out.frames.push_back(std::move(frame));
         // The next (outer) frame is where this one was inlined.
         if (!have_files) have_files = dwarf_getsrcfiles(cu, &files, &nfiles) == 0;
-        std::uint32_t file_index = attr_u32(scope, DW_AT_call_file);
+        std::uint32_t file_index = attr_u32(&die, DW_AT_call_file);
         where.file = have_files && file_index < nfiles
                          ? with_comp_dir(cu, dwarf_filesrc(files, file_index, nullptr, nullptr))
                          : std::string();
-        where.line = attr_u32(scope, DW_AT_call_line);
-        where.column = attr_u32(scope, DW_AT_call_column);
+        where.line = attr_u32(&die, DW_AT_call_line);
+        where.column = attr_u32(&die, DW_AT_call_column);
     }
-    std::free(scopes);
 
     if (out.frames.empty() || out.frames.back().inlined) {
         // No enclosing subprogram in DWARF (assembly, or a CU without it): the symbol table

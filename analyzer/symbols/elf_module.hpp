@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analyzer/symbols/dwarf_index.hpp"
 #include "analyzer/symbols/module_map.hpp"
 #include "analyzer/symbols/symbolizer.hpp"
 
@@ -53,6 +54,7 @@ private:
     Dwfl_Module* module_ = nullptr;
     std::vector<std::string> debug_roots_;
     std::vector<Symbol> symbols_;
+    DwarfIndex index_;
     bool symbols_loaded_ = false;
 };
 
