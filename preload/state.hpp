@@ -50,6 +50,7 @@ struct Global {
     std::atomic<std::uint32_t> generation{0};   // bumped by dlclose; part of the stack key
     std::atomic<std::uint64_t> signal_snapshots{0};
     std::atomic<std::uint64_t> lost_after_exit{0};  // events of threads after their end
+    std::atomic<int> waiting{0};  // producers waiting for room in a full ring
     StackTable stacks;
     LabelSlab labels;
     SampledSet sampled;

@@ -51,6 +51,7 @@ bool threads_init() noexcept {
             ts->index = g.next_thread_index.fetch_add(1, std::memory_order_relaxed);
             ts->start_ns = sys::now_ns();
             ts->start_emitted = false;
+            ts->rng = 0;  // the sampler reseeds with this session's interval
             ts->next = keep;
             keep = ts;
         }

@@ -72,17 +72,22 @@ std::int64_t next_sample_interval(ThreadState* ts) noexcept {
 #ifndef NDEBUG
     tls_recording = was_recording;
 #endif
-    if (ts != nullptr && g.options.mode == format::Mode::kSampled) {
-        ts->rng = (static_cast<std::uint64_t>(ts->tid) << 32) ^ sys::now_ns() ^ 0x9E3779B97F4A7C15ull;
-        if (ts->rng == 0) ts->rng = 1;
-        ts->bytes_until_sample = next_sample_interval(ts);
-    }
     return ts;
+}
+
+[[gnu::noinline, gnu::cold]] void seed_sampler_slow(ThreadState* ts) noexcept {
+    ts->rng = (static_cast<std::uint64_t>(ts->tid) << 32) ^ sys::now_ns() ^ 0x9E3779B97F4A7C15ull;
+    if (ts->rng == 0) ts->rng = 1;
+    ts->bytes_until_sample = next_sample_interval(ts);
 }
 
 [[gnu::noinline, gnu::cold]] Event* wait_for_slot_slow(ThreadState* ts, EventKind kind,
                                                         std::uint64_t size) noexcept {
     const bool lossy = g.options.mode == format::Mode::kLossy;
+    struct Waiting {  // tells the writer not to sleep between rounds
+        Waiting() noexcept { g.waiting.fetch_add(1, std::memory_order_relaxed); }
+        ~Waiting() { g.waiting.fetch_sub(1, std::memory_order_relaxed); }
+    } waiting;
     for (unsigned spin = 0; !lossy; ++spin) {
         if (Event* e = ts->ring.try_reserve()) return e;
         if (!writer_running() || g.recording.load(std::memory_order_relaxed) == 0) break;
@@ -135,6 +140,7 @@ inline ThreadState* current_thread() noexcept {
     ThreadState* ts = current_thread();
     if (ts == nullptr) return;
     if (g.options.mode == format::Mode::kSampled) {
+        if (ts->rng == 0) [[unlikely]] seed_sampler_slow(ts);
         ts->bytes_until_sample -= static_cast<std::int64_t>(size);
         if (ts->bytes_until_sample > 0) return;
         ts->bytes_until_sample = next_sample_interval(ts);

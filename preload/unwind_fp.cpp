@@ -28,6 +28,7 @@ int capture_frame_pointer(std::span<std::uintptr_t> out, int skip) noexcept {
     const std::uintptr_t hi = tls_stack_hi;
     auto* fp = static_cast<std::uintptr_t*>(__builtin_frame_address(0));
     int n = 0;
+    ++skip;  // our own return address is not part of the stack (out[0] is our caller's)
     // fp[0]: the caller's saved frame pointer; fp[1]: our return address.
     while (n < static_cast<int>(out.size())) {
         const std::uintptr_t ret = fp[1];

@@ -31,12 +31,13 @@ int capture(std::span<std::uintptr_t> out, int skip) noexcept {
 }
 
 int capture_libunwind(std::span<std::uintptr_t> out, int skip) noexcept {
-    // buf[0] is our own return point inside this function; buf[1] our caller's return address.
-    void* buf[kMaxFrames + 2];
-    int want = 1 + skip + static_cast<int>(out.size());
-    if (want > kMaxFrames) want = kMaxFrames;
+    // buf[0] is the return point inside this function, buf[1] this function's own return
+    // address (into our caller), buf[2] our caller's return address: out[0].
+    void* buf[kMaxFrames + 3];
+    int want = 2 + skip + static_cast<int>(out.size());
+    if (want > kMaxFrames + 3) want = kMaxFrames + 3;
     const int got = unw_backtrace(buf, want);
-    const int first = 1 + skip;
+    const int first = 2 + skip;
     if (got <= first) return 0;
     const int n = got - first;
     std::memcpy(out.data(), buf + first, static_cast<std::size_t>(n) * sizeof(void*));

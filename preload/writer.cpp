@@ -40,6 +40,7 @@ namespace {
 constexpr std::uint64_t kTickNs = 1000;  // microseconds in the file; the merge uses nanoseconds
 constexpr std::size_t kBlockTarget = 512u << 10;
 constexpr std::uint64_t kIdleSleepNs = 1'000'000;
+constexpr std::uint64_t kBusySleepNs = 200'000;
 
 struct Cursor {
     ThreadState* ts;
@@ -320,7 +321,10 @@ void* writer_main(void*) {
         const std::uint64_t now = sys::now_ns();
         if (!c.failed) writer_records(now);
         if (!c.failed && now - c.last_flush_ns >= g.options.flush_interval_ns) flush_block();
-        if (emitted < g.options.ring_size / 8) sys::sleep_ns(kIdleSleepNs);
+        // Sleep between rounds unless a producer waits for room; shorter while events flow.
+        if (g.waiting.load(std::memory_order_relaxed) == 0) {
+            sys::sleep_ns(emitted == 0 ? kIdleSleepNs : kBusySleepNs);
+        }
     }
     // Final: hooks stopped recording before stop_requested was set; wait out in-flight pushes.
     round(true);
