@@ -45,24 +45,53 @@ void exe_basename(char* out, std::size_t cap) noexcept {
     out[len] = '\0';
 }
 
+// The environment is edited through `environ` itself, never setenv/unsetenv: an executable may
+// define its own (bash does, over its shell variables) and ignore calls made before its main.
+char** find_env(const char* name) noexcept {
+    const std::size_t len = std::strlen(name);
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        if (std::strncmp(*e, name, len) == 0 && (*e)[len] == '=') return e;
+    }
+    return nullptr;
+}
+
+void add_env(const char* entry) noexcept {
+    std::size_t n = 0;
+    while (environ != nullptr && environ[n] != nullptr) ++n;
+    auto** grown = static_cast<char**>(sys::map_pages((n + 2) * sizeof(char*)));  // kept for good
+    if (grown == nullptr) return;
+    for (std::size_t i = 0; i < n; ++i) grown[i] = environ[i];
+    grown[n] = const_cast<char*>(entry);
+    grown[n + 1] = nullptr;
+    environ = grown;
+}
+
 bool is_root_process() noexcept {
-    const char* v = getenv(env::kRootPid);
+    char** e = find_env(env::kRootPid);
     std::uint64_t pid = 0;
-    if (v == nullptr || !parse_uint(v, pid)) {
-        char buf[24];
-        int i = sizeof(buf) - 1;
-        buf[i] = '\0';
-        for (int p = sys::getpid(); p > 0; p /= 10) buf[--i] = static_cast<char>('0' + p % 10);
-        setenv(env::kRootPid, buf + i, 1);
+    if (e == nullptr || !parse_uint(*e + std::strlen(env::kRootPid) + 1, pid)) {
+        static char entry[64];
+        std::size_t n = std::strlen(env::kRootPid);
+        std::memcpy(entry, env::kRootPid, n);
+        entry[n++] = '=';
+        char digits[16];
+        int nd = 0;
+        for (int p = sys::getpid(); p > 0 && nd < 15; p /= 10) digits[nd++] = static_cast<char>('0' + p % 10);
+        while (nd > 0) entry[n++] = digits[--nd];
+        entry[n] = '\0';
+        if (e != nullptr) *e = entry;
+        else add_env(entry);
         return true;
     }
     return static_cast<int>(pid) == sys::getpid();
 }
 
-// Removes every LD_PRELOAD entry naming this library, so exec'd children run untraced.
+// Removes every LD_PRELOAD entry naming this library, so exec'd children run untraced. The
+// value only gets shorter, so it is rewritten in place.
 void drop_shim_from_ld_preload() noexcept {
-    const char* v = getenv("LD_PRELOAD");
-    if (v == nullptr) return;
+    char** e = find_env("LD_PRELOAD");
+    if (e == nullptr) return;
+    char* v = *e + std::strlen("LD_PRELOAD=");
     char out[8192];
     std::size_t n = 0;
     const char* p = v;
@@ -79,9 +108,12 @@ void drop_shim_from_ld_preload() noexcept {
         std::memcpy(out + n, start, len);
         n += len;
     }
-    out[n] = '\0';
-    if (n == 0) unsetenv("LD_PRELOAD");
-    else setenv("LD_PRELOAD", out, 1);
+    if (n == 0) {  // nothing left: drop the variable
+        while ((e[0] = e[1]) != nullptr) ++e;
+        return;
+    }
+    std::memcpy(v, out, n);
+    v[n] = '\0';
 }
 
 bool output_path(bool child, char* path, std::size_t cap) noexcept {

@@ -274,9 +274,8 @@ bool Tracer::start(const Options& options, const char* path) noexcept {
                   << "; the program runs untraced";
         return false;
     }
-    if (!writer_start(fd)) {
+    if (!writer_start(fd)) {  // it said why
         sys::close_fd(fd);
-        LogLine() << "cannot start the writer thread; the program runs untraced";
         return false;
     }
     g.recording.store(1, std::memory_order_release);

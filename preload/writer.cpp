@@ -365,7 +365,10 @@ bool writer_start(int fd) noexcept {
         c.cursors = static_cast<Cursor*>(sys::map_pages(c.cursor_cap * sizeof(Cursor)));
     }
     if (c.emitted != nullptr) std::memset(c.emitted, 0, c.emitted_cap);
-    if (c.cursors == nullptr || !c.w->enc.ok() || !c.w->modules.init()) return false;
+    if (c.cursors == nullptr || !c.w->enc.ok() || !c.w->modules.init()) {
+        LogLine() << "out of memory starting the writer; the program runs untraced";
+        return false;
+    }
     c.fd = fd;
     c.failed = false;
     c.reason = format::EndReason::kExit;
@@ -382,8 +385,14 @@ bool writer_start(int fd) noexcept {
     encode_process_info(c.w->enc, kTickNs);
     c.w->modules.rescan(c.w->enc, 0);
     c.last_rescan_ns = c.last_flush_ns = c.last_rss_ns = c.last_period_ns = sys::now_ns();
-    flush_block();  // header, ProcessInfo and modules are on disk before the program goes on
-    if (c.failed) return false;
+    if (!c.w->enc.ok() || !c.w->file.write_block(c.w->enc.bytes())) {
+        // header, ProcessInfo and modules go to disk before the program goes on
+        LogLine() << "cannot write trace file " << g.path << ": "
+                  << strerror(c.w->enc.ok() ? c.w->file.error() : ENOMEM) << "; the program runs untraced";
+        return false;
+    }
+    c.w->enc.reset();
+    c.last_flush_ns = sys::now_ns();
     c.stop_requested.store(0, std::memory_order_relaxed);
     c.done.store(0, std::memory_order_relaxed);
     pthread_attr_t attr;
@@ -391,7 +400,10 @@ bool writer_start(int fd) noexcept {
     pthread_attr_setstacksize(&attr, 256u << 10);
     const int rc = pthread_create(&c.thread, &attr, writer_main, nullptr);
     pthread_attr_destroy(&attr);
-    if (rc != 0) return false;
+    if (rc != 0) {
+        LogLine() << "cannot start the writer thread: " << strerror(rc) << "; the program runs untraced";
+        return false;
+    }
     c.running.store(1, std::memory_order_release);
     return true;
 }
