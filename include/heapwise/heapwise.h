@@ -155,8 +155,8 @@ HEAPWISE_API heapwise_status heapwise_cache_create(const heapwise_cache_options*
 /* Drops every entry, removes the spill directory (unless persistent) and frees the handle. */
 HEAPWISE_API void heapwise_cache_destroy(heapwise_cache_t* cache);
 
-/* Keys are any bytes (key_len may be 0). ttl_ms = 0: no expiry. The entry fits the budget when
- * the call returns. */
+/* Keys are any bytes (key_len may be 0). ttl_ms = 0: the cache's default_ttl_ms (no expiry by
+ * default). The entry fits the budget when the call returns. */
 HEAPWISE_API heapwise_status heapwise_cache_set(heapwise_cache_t* cache, const void* key,
                                                 size_t key_len, const void* value, size_t value_len,
                                                 unsigned flags, uint64_t ttl_ms);
@@ -186,9 +186,9 @@ HEAPWISE_API heapwise_status heapwise_cache_stats_get(heapwise_cache_t* cache,
                                                       heapwise_cache_stats* out);
 /* Drops everything and removes the spill directory; the handle stays usable. */
 HEAPWISE_API heapwise_status heapwise_cache_cleanup(heapwise_cache_t* cache);
-/* Changes the memory budget (0 < max_memory <= the max_memory it was created with); entries over
- * it are spilled (or dropped when spilling is off) before it returns. *moved (may be NULL)
- * receives the bytes moved out of memory. */
+/* Changes the memory budget (> 0; a value above the max_memory the cache was created with is
+ * clamped to it); entries over it are spilled (or dropped when spilling is off) before it
+ * returns. *moved (may be NULL) receives the bytes moved out of memory. */
 HEAPWISE_API heapwise_status heapwise_cache_set_memory_limit(heapwise_cache_t* cache,
                                                              uint64_t max_memory, uint64_t* moved);
 /* Moves the coldest `fraction` (0..1] of the bytes in memory to disk (or drops them when spilling
