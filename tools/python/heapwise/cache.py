@@ -94,10 +94,11 @@ class _Buffers(threading.local):
 
 class Cache:
     """Cache(max_memory=64 MiB, max_disk=1 GiB, spill_dir=None, persistent=False,
-    oversize='disk'|'refuse', shards=0). max_disk=0 keeps everything in memory."""
+    oversize='disk'|'refuse', shards=0, name='default'). max_disk=0 keeps everything in memory;
+    persistent=True keeps the entries in <spill_dir>/heapwise-cache.<name> across runs."""
 
     def __init__(self, max_memory=64 * _MiB, max_disk=1024 * _MiB, spill_dir=None,
-                 persistent=False, oversize="disk", shards=0):
+                 persistent=False, oversize="disk", shards=0, name="default"):
         self._h = None
         o = _lib.CacheOptions()
         lib.heapwise_cache_options_init(byref(o))
@@ -106,6 +107,8 @@ class Cache:
         if spill_dir is not None:
             o.spill_dir = str(spill_dir).encode()
         o.persistent = 1 if persistent else 0
+        name_b = str(name).encode()  # kept alive until create returns
+        o.name = name_b
         if oversize not in ("disk", "refuse"):
             raise ValueError(f"oversize must be 'disk' or 'refuse', got {oversize!r}")
         o.oversize = _lib.OVERSIZE_TO_DISK if oversize == "disk" else _lib.OVERSIZE_REFUSE
