@@ -15,7 +15,8 @@ namespace heapwise {
 namespace {
 
 // Page-cache drops are batched: one fadvise call per this many bytes read, not per chunk.
-constexpr std::uint64_t kDropEvery = std::uint64_t{1} << 20;
+constexpr std::uint64_t kDropEvery = std::uint64_t{2} << 20;
+constexpr std::uint64_t kFolioMax = std::uint64_t{2} << 20;
 
 [[noreturn]] void fail(int err, const std::string& what) {
     throw std::system_error(err, std::generic_category(), "heapwise::read_chunks: " + what);
@@ -100,10 +101,17 @@ void ChunkReader::next() {
         len_ += static_cast<std::size_t>(r);
     }
     offset_ += len_;
-    // The chunk now lives in our buffer, so every page up to offset_ may leave the page cache.
-    bool eof = len_ < size_;
-    if (offset_ - dropped_ >= kDropEvery || (eof && offset_ > dropped_)) {
-        ::posix_fadvise(fd_, static_cast<off_t>(dropped_), static_cast<off_t>(offset_ - dropped_),
+    // Drop pages behind the read position. fadvise only evicts page-cache folios that lie wholly
+    // inside the range, and the page cache uses folios of up to 2 MiB (PMD size) on current
+    // kernels, so each range starts at the 2 MiB boundary at or below the last one's end: a
+    // folio that straddled it is covered in full next time. At the end the whole file goes.
+    const bool eof = len_ < size_;
+    if (eof) {
+        if (offset_ > 0) ::posix_fadvise(fd_, 0, static_cast<off_t>(offset_), POSIX_FADV_DONTNEED);
+        dropped_ = offset_;
+    } else if (offset_ - dropped_ >= kDropEvery) {
+        const std::uint64_t start = dropped_ & ~(kFolioMax - 1);
+        ::posix_fadvise(fd_, static_cast<off_t>(start), static_cast<off_t>(offset_ - start),
                         POSIX_FADV_DONTNEED);
         dropped_ = offset_;
     }
