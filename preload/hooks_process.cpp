@@ -108,6 +108,7 @@ HW_EXPORT void abort(void) {
 
 HW_EXPORT int dlclose(void* handle) {
     need_real();
+    hp::Tracer::modules_changing();
     const int rc = hp::real.dlclose(handle);
     hp::Tracer::modules_changed();
     return rc;

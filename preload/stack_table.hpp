@@ -18,8 +18,9 @@ class StackTable {
 public:
     // log2_slots: table size; the arena holds arena_frames frames in all. False when out of memory.
     bool init(unsigned log2_slots = 20, std::size_t arena_frames = std::size_t{64} << 20) noexcept;
+    // No destructor on purpose: the shim's table must outlive static destructors at exit, when
+    // the writer still emits stacks. Owners that want the memory back call destroy().
     void destroy() noexcept;
-    ~StackTable() { destroy(); }
 
     // Hot path: the id of this stack, kNone when the table or the arena is full.
     StackId intern(std::span<const std::uintptr_t> frames, std::uint32_t generation) noexcept;

@@ -91,6 +91,8 @@ void threads_reset_in_child() noexcept;
 bool writer_start(int fd) noexcept;
 void writer_stop(format::EndReason reason) noexcept;  // synchronous: the End record is on disk
 bool writer_running() noexcept;
+// Every event stamped before this time is in the file's buffers (the last round's w).
+std::uint64_t writer_through_ns() noexcept;
 void writer_forget_in_child() noexcept;
 
 }  // namespace heapwise::preload

@@ -246,6 +246,16 @@ void Tracer::modules_changed() noexcept {
     if (ThreadState* ts = current_thread()) push(ts, EventKind::kModules, 0, 0, 0, 0);
 }
 
+void Tracer::modules_changing() noexcept {
+    if (g.recording.load(std::memory_order_relaxed) == 0) return;
+    ReentryGuard guard;
+    ThreadState* ts = current_thread();
+    if (ts == nullptr) return;
+    push(ts, EventKind::kModules, 0, 0, 0, 0);
+    const std::uint64_t t = sys::now_ns();  // after the event's own stamp
+    for (int i = 0; i < 2000 && writer_running() && writer_through_ns() < t; ++i) sys::sleep_ns(200'000);
+}
+
 bool Tracer::active() noexcept { return g.recording.load(std::memory_order_relaxed) != 0; }
 
 bool Tracer::start(const Options& options, const char* path) noexcept {

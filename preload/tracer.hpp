@@ -59,6 +59,9 @@ public:
     // After dlclose: addresses may now mean other code. New stacks get new ids; the writer
     // rescans the module map at this point of the event order.
     static void modules_changed() noexcept;
+    // Before dlclose: has the writer read the module map while the library is still mapped, and
+    // waits (bounded) until it did, so stacks through the library can still be resolved.
+    static void modules_changing() noexcept;
     static TracerStats stats() noexcept;
 };
 

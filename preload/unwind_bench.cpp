@@ -15,7 +15,11 @@ namespace {
 using Fn = int (*)(std::span<std::uintptr_t>, int);
 std::uintptr_t g_frames[1024];
 
-[[gnu::noinline]] int leaf(Fn fn) { return fn(std::span(g_frames, 1024), 0); }
+[[gnu::noinline]] int leaf(Fn fn) {
+    const int r = fn(std::span(g_frames, 1024), 0);
+    asm volatile("" ::: "memory");
+    return r;
+}
 
 [[gnu::noinline]] int descend(int depth, Fn fn) {
     if (depth <= 1) return leaf(fn);
@@ -24,9 +28,18 @@ std::uintptr_t g_frames[1024];
     return r;
 }
 
-// Two alternating leaves below the same chain: the cached backend's partial-reuse case.
-[[gnu::noinline]] int leaf_a(Fn fn) { return leaf(fn); }
-[[gnu::noinline]] int leaf_b(Fn fn) { return leaf_a(fn); }
+// Alternating between a one- and a two-frame leaf below the same chain: the program's call site
+// moves every time, the cached backend's miss case. The asm keeps the calls from being tail calls.
+[[gnu::noinline]] int leaf_a(Fn fn) {
+    const int r = leaf(fn);
+    asm volatile("" ::: "memory");
+    return r;
+}
+[[gnu::noinline]] int leaf_b(Fn fn) {
+    const int r = leaf_a(fn);
+    asm volatile("" ::: "memory");
+    return r;
+}
 [[gnu::noinline]] int descend_alternating(int depth, Fn fn, bool b) {
     if (depth <= 1) return b ? leaf_b(fn) : leaf_a(fn);
     const int r = descend_alternating(depth - 1, fn, b);

@@ -71,6 +71,7 @@ struct Control {
     std::size_t emitted_cap = 0;
     std::uint64_t last_flush_ns = 0, last_rss_ns = 0, last_period_ns = 0, last_rescan_ns = 0;
     std::uint64_t periods = 0;
+    std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
         stacks{0}, threads{0};
@@ -259,6 +260,7 @@ std::uint64_t round(bool final) noexcept {
         ++best->pos;
         ++emitted;
     }
+    c.through_ns.store(w, std::memory_order_release);
     for (std::size_t i = 0; i < n; ++i) {
         Cursor& cur = c.cursors[i];
         cur.ts->ring.release_to(cur.pos);
@@ -421,6 +423,8 @@ void writer_stop(format::EndReason reason) noexcept {
     }
     c.running.store(0, std::memory_order_release);
 }
+
+std::uint64_t writer_through_ns() noexcept { return c.through_ns.load(std::memory_order_acquire); }
 
 bool writer_running() noexcept { return c.running.load(std::memory_order_acquire) != 0; }
 
