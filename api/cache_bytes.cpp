@@ -1,19 +1,16 @@
 // heapwise::Bytes: buffers from mimalloc (the default, so freed values go back to the OS
 // promptly) or from the system allocator (kept for side-by-side comparisons).
-#include <malloc.h>
-#include <mimalloc.h>
-
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "cache_memory.hpp"
 #include "heapwise/bytes.hpp"
 
 namespace heapwise {
 namespace {
 
 std::byte* allocate(std::size_t n, Allocator allocator) {
-    void* p = allocator == Allocator::mimalloc ? mi_malloc(n) : std::malloc(n);
+    void* p = api::mem_alloc(n, allocator);
     if (p == nullptr) throw std::bad_alloc();
     return static_cast<std::byte*>(p);
 }
@@ -50,22 +47,18 @@ Bytes& Bytes::operator=(const Bytes& other) {
 
 std::size_t Bytes::usable_size() const noexcept {
     if (data_ == nullptr) return 0;
-    return allocator_ == Allocator::mimalloc ? mi_usable_size(data_) : malloc_usable_size(data_);
+    return api::mem_usable(data_, allocator_);
 }
 
 void Bytes::free_buffer() noexcept {
-    if (allocator_ == Allocator::mimalloc) {
-        mi_free(data_);
-    } else {
-        std::free(data_);
-    }
+    api::mem_free(data_, allocator_);
     data_ = nullptr;
     size_ = 0;
 }
 
 std::size_t allocation_size(std::size_t n, Allocator allocator) noexcept {
     if (n == 0) return 0;
-    if (allocator == Allocator::mimalloc) return mi_good_size(n);
+    if (api::use_mimalloc(allocator)) return mi_good_size(n);
     // glibc: chunks are 16-byte aligned with an 8-byte header, at least 24 usable bytes; large
     // requests are mmapped in whole pages. Measured rather than assumed: ask the allocator.
     void* p = std::malloc(n);

@@ -3,14 +3,13 @@
 // Everything here is guarded by the owning shard's lock; nothing here locks or does I/O.
 #pragma once
 
-#include <mimalloc.h>
-
 #include <cstdint>
 #include <cstring>
 #include <new>
 #include <string_view>
 #include <utility>
 
+#include "cache_memory.hpp"
 #include "heapwise/bytes.hpp"
 
 namespace heapwise::api {
@@ -21,7 +20,7 @@ enum class EntryState : std::uint8_t {
     disk,      // value only in a spill file
 };
 
-// One mimalloc block: this header followed by the key bytes.
+// One block (mimalloc): this header followed by the key bytes.
 struct Entry {
     Entry* prev = nullptr;  // LRU links (state memory only)
     Entry* next = nullptr;
@@ -47,7 +46,7 @@ struct Entry {
 
     // Throws std::bad_alloc.
     static Entry* create(std::string_view key, std::uint64_t hash) {
-        void* p = mi_malloc(block_size(key.size()));
+        void* p = mem_alloc(block_size(key.size()), Allocator::mimalloc);
         if (p == nullptr) throw std::bad_alloc();
         auto* e = new (p) Entry();
         e->hash = hash;
@@ -57,7 +56,7 @@ struct Entry {
     }
     static void destroy(Entry* e) noexcept {
         e->~Entry();
-        mi_free(e);
+        mem_free(e, Allocator::mimalloc);
     }
 };
 
