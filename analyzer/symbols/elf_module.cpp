@@ -88,7 +88,11 @@ std::unique_ptr<ElfModule> ElfModule::open(const ModuleImage& image,
                                            const std::vector<std::string>& debug_roots,
                                            std::string& problem) {
     struct stat st;
-    if (image.path.empty() || image.path[0] != '/' || ::stat(image.path.c_str(), &st) != 0) {
+    if (image.path.empty() || image.path[0] != '/') {
+        problem = "not a file on disk (the vDSO, or an unnamed mapping)";
+        return nullptr;
+    }
+    if (::stat(image.path.c_str(), &st) != 0) {
         problem = "file not found";
         return nullptr;
     }

@@ -290,6 +290,28 @@ TEST_CASE("a missing file, or another file without build-id, is never named", "[
         REQUIRE(symbolizer.warnings().size() == 1);
         CHECK_THAT(symbolizer.warnings()[0].message, Contains("file not found"));
     }
+    SECTION("a module with no file, like the vDSO") {
+        ModuleMap map;
+        map.add(1, lib_image_at("linux-vdso.so.1"));
+        Symbolizer symbolizer(map);
+        const SymbolizedAddress& s =
+            symbolizer.symbolize(run_probe(HW_PROBE_PIE).probe("lib_template").address);
+        CHECK(s.source == SymbolSource::kUnusableModule);
+        CHECK_THAT(describe(s), StartsWith("linux-vdso.so.1+0x"));
+        REQUIRE(symbolizer.warnings().size() == 1);
+        CHECK_THAT(symbolizer.warnings()[0].message, Contains("not a file on disk"));
+    }
+    SECTION("not an ELF file") {
+        std::ofstream(dir / "libhw_symprobe.so") << "this is text, not ELF\n";
+        ModuleMap map;
+        map.add(1, lib_image_at(dir / "libhw_symprobe.so"));
+        Symbolizer symbolizer(map);
+        const SymbolizedAddress& s =
+            symbolizer.symbolize(run_probe(HW_PROBE_PIE).probe("lib_template").address);
+        CHECK(s.source == SymbolSource::kUnusableModule);
+        REQUIRE(symbolizer.warnings().size() == 1);
+        CHECK_THAT(symbolizer.warnings()[0].message, Contains("not a readable ELF file"));
+    }
     SECTION("a different file where the library was, and no build-id recorded") {
         ModuleImage image = lib_image_at(HW_PROBE_PIE);
         image.build_id.clear();
