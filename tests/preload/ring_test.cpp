@@ -1,5 +1,5 @@
 // SpscRing: empty and full states, index wrap-around, and a producer and a consumer thread moving
-// a million events in order.
+// 200000 events in order.
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
@@ -34,7 +34,7 @@ TEST_CASE("ring reports empty and full and wraps around", "[preload][ring]") {
 }
 
 TEST_CASE("ring moves events between two threads in order", "[preload][ring]") {
-    constexpr std::uint64_t kEvents = 1'000'000;
+    constexpr std::uint64_t kEvents = 200'000;
     std::vector<Event> slots(1024);
     SpscRing ring;
     ring.init(slots.data(), slots.size());
@@ -53,6 +53,7 @@ TEST_CASE("ring moves events between two threads in order", "[preload][ring]") {
     bool in_order = true;
     while (next < kEvents) {
         const std::uint64_t head = ring.head();
+        if (head == ring.tail()) std::this_thread::yield();  // 2 shared cores: let the producer run
         for (std::uint64_t i = ring.tail(); i < head; ++i) {
             const Event& e = ring.at(i);
             in_order = in_order && e.addr == next && e.size == next * 3;

@@ -147,6 +147,8 @@ TEST_CASE("cross-thread frees replay in order", "[preload][tracer]") {
                 if (void* q = in.slot[r % kQueue].exchange(nullptr, std::memory_order_acq_rel)) {
                     traced_free(q);
                     ++r;
+                } else {
+                    std::this_thread::yield();
                 }
             }
             out.slot[w++ % kQueue].store(p, std::memory_order_release);
@@ -159,6 +161,8 @@ TEST_CASE("cross-thread frees replay in order", "[preload][tracer]") {
             if (void* q = in.slot[r % kQueue].exchange(nullptr, std::memory_order_acq_rel)) {
                 traced_free(q);
                 ++r;
+            } else {
+                std::this_thread::yield();
             }
         }
     };
@@ -226,4 +230,63 @@ TEST_CASE("sampled mode records sampled blocks and exactly their frees", "[prelo
 TEST_CASE("an unwritable output path fails cleanly", "[preload][tracer]") {
     CHECK_FALSE(hp::Tracer::start(test_options(), "/nonexistent-dir/t.hwt"));
     CHECK_FALSE(hp::Tracer::active());
+}
+
+TEST_CASE("lossy mode accounts for every event it drops", "[preload][tracer]") {
+    TempDir dir;
+    const std::string path = dir.path + "/l.hwt";
+    hp::Options o = test_options();
+    o.mode = fmt::Mode::kLossy;
+    o.ring_size = 256;  // the writer sleeps between rounds: a burst overflows this ring
+    REQUIRE(hp::Tracer::start(o, path.c_str()));
+    constexpr std::uint64_t kPairs = 50000;
+    for (std::uint64_t i = 0; i < kPairs; ++i) traced_free(traced_malloc(24));
+    hp::Tracer::stop(fmt::EndReason::kExit);
+    const auto recs = hwtest::read_trace(path);
+    std::uint64_t allocs = 0, frees = 0, lost_allocs = 0, lost_frees = 0, lost_bytes = 0;
+    for (const Rec& r : recs) {
+        if (r.kind == K::kAlloc) ++allocs;
+        if (r.kind == K::kFree) ++frees;
+        if (r.kind == K::kLost) {
+            lost_allocs += r.frames[0];
+            lost_frees += r.frames[1];
+            lost_bytes += r.frames[2];
+        }
+    }
+    CHECK(allocs + lost_allocs == kPairs);
+    CHECK(frees + lost_frees == kPairs);
+    CHECK(lost_bytes == 24 * lost_allocs);
+    CHECK(recs.back().frames[4] == lost_allocs + lost_frees);
+}
+
+TEST_CASE("thread names and ends are recorded", "[preload][tracer]") {
+    TempDir dir;
+    const std::string path = dir.path + "/n.hwt";
+    REQUIRE(hp::Tracer::start(test_options(), path.c_str()));
+    std::thread t([] {
+        traced_free(traced_malloc(8));
+        hp::Tracer::thread_named(pthread_self(), "renamed-worker-long");
+        traced_free(traced_malloc(8));
+    });
+    t.join();
+    hp::Tracer::stop(fmt::EndReason::kExit);
+    const auto recs = hwtest::read_trace(path);
+    int starts = 0, exits = 0;
+    std::string name;
+    std::uint64_t named_thread = 99, exited_thread = 98;
+    for (const Rec& r : recs) {
+        if (r.kind == K::kThreadStart) ++starts;
+        if (r.kind == K::kThreadExit) {
+            ++exits;
+            exited_thread = r.thread;
+        }
+        if (r.kind == K::kThreadName) {
+            name = r.text;
+            named_thread = r.thread;
+        }
+    }
+    CHECK(starts >= 1);
+    CHECK(exits == 1);  // the worker; the main thread is still running at stop
+    CHECK(name == "renamed-worker-");  // 15 bytes, as the kernel keeps them
+    CHECK(named_thread == exited_thread);
 }
