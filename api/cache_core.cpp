@@ -125,7 +125,7 @@ void CacheCore::insert_locked(Shard& s, Entry* e) {
     if (e->state == EntryState::disk) {
         ++s.disk_items;
     } else {
-        e->last_use = epoch_.load(std::memory_order_relaxed);
+        e->list_stamp = e->last_use = epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
         s.lru.push_front(e);
         s.lru_bytes.fetch_add(e->value_charge, std::memory_order_relaxed);
         ++s.memory_items;
@@ -163,7 +163,6 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
 void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options) {
     const std::uint64_t h = hash_key(key);
     const std::int64_t deadline = deadline_for(options.ttl);
-    epoch_.fetch_add(1, std::memory_order_relaxed);
     const std::size_t ic = index_charge(key.size());
     const std::size_t charge = ic + value.usable_size();
     Deferred d(*this);
@@ -265,10 +264,7 @@ std::optional<Bytes> CacheCore::get(std::string_view key) {
             break;
         }
         if (e->state != EntryState::disk) {
-            if (e->state == EntryState::memory) {
-                s.lru.touch(e);
-                e->last_use = epoch_.load(std::memory_order_relaxed);
-            }
+            mark_used(e);
             ++s.hits;
             out.emplace(e->value);
             break;
@@ -294,10 +290,7 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find(h, key);
         if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
-            if (e->state == EntryState::memory) {
-                s.lru.touch(e);
-                e->last_use = epoch_.load(std::memory_order_relaxed);
-            }
+            mark_used(e);
             ++s.hits;
             const std::size_t n = e->value.size();
             if (n <= buf.size()) {

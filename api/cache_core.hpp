@@ -113,6 +113,11 @@ private:
     enum class DiskRead { hit, promoted, gone, retry };
 
     // High bits pick the shard; the table inside uses the low bits.
+    // A hit: records the use without relinking (see LruList).
+    void mark_used(Entry* e) noexcept {
+        const std::uint64_t ep = epoch_.load(std::memory_order_relaxed);
+        if (e->last_use != ep) e->last_use = ep;
+    }
     Shard& shard_for(std::uint64_t hash) noexcept { return shards_[(hash >> 40) & shard_mask_]; }
     std::int64_t now_ns() const;
     std::int64_t deadline_for(std::chrono::nanoseconds ttl) const;
@@ -135,7 +140,7 @@ private:
     // drop the oldest disk entries too (their index is what is over the budget).
     std::size_t shrink_to(std::size_t target, EvictCause cause, bool drop_disk_index,
                           Deferred& d, std::size_t value_quota = kNoQuota);
-    // The shard whose least recently used entry is the oldest (by set epoch), or nullptr.
+    // The shard whose LRU tail was placed first (lowest stamp), or nullptr.
     Shard* coldest_shard();
     std::size_t spill_one(Shard& s, Entry* e, EvictCause cause, Deferred& d);
     bool drop_oldest_disk_entry(std::uint64_t cap, Deferred& d);
@@ -150,8 +155,9 @@ private:
     std::unique_ptr<SpillStore> store_;
 
     std::atomic<std::size_t> limit_;
-    // Advanced by every set; hits stamp entries with it (a read, no write on the hit path), so
-    // the tails of different shards can be compared for global LRU order.
+    // Advanced whenever an entry is placed at an LRU front; hits stamp entries with it (a read
+    // of a shared counter, no write), so a tail's use can be compared with its placement and
+    // the tails of different shards with each other (global LRU order).
     std::atomic<std::uint64_t> epoch_{1};
     std::atomic<std::size_t> memory_bytes_{0};    // every entry's charge (disk entries: index)
     std::atomic<std::size_t> spilling_bytes_{0};  // value charges being written right now

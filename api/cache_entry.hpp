@@ -20,19 +20,22 @@ enum class EntryState : std::uint8_t {
     disk,      // value only in a spill file
 };
 
-// One block (mimalloc): this header followed by the key bytes.
+// One block (mimalloc): this header followed by the key bytes. Fields a lookup reads (key
+// length, state, deadline, use stamp, value) sit last, next to the key, so a hit touches as few
+// cache lines as possible; LRU links and spill bookkeeping come first.
 struct Entry {
     Entry* prev = nullptr;  // LRU links (state memory only)
     Entry* next = nullptr;
     std::uint64_t hash = 0;
-    std::int64_t deadline_ns = 0;  // 0 = no expiry; cache clock nanoseconds
-    std::uint64_t last_use = 0;    // the cache's set epoch at the last use: orders shards' tails
-    Bytes value;                   // state memory and spilling
+    std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
     std::uint64_t disk_seq = 0;    // state disk: spill file id
     std::uint64_t disk_size = 0;   // state disk: spill file bytes
     std::size_t value_size = 0;    // the value's length in every state
     std::size_t index_charge = 0;  // this block and its table slot
     std::size_t value_charge = 0;  // the value's usable size while in memory
+    std::int64_t deadline_ns = 0;  // 0 = no expiry; cache clock nanoseconds
+    std::uint64_t last_use = 0;    // epoch at the last use; > list_stamp: used since placed
+    Bytes value;                   // state memory and spilling
     std::uint32_t key_len = 0;
     EntryState state = EntryState::memory;
     bool orphaned = false;  // removed from the table while spilling; the spiller frees it
@@ -60,7 +63,10 @@ struct Entry {
     }
 };
 
-// Most recently used at the front. A sentinel makes unlinking branch-free.
+// Most recently placed at the front. Hits do not relink (that would write two neighbours'
+// cache lines on every hit): they stamp the entry, and eviction gives a stamped tail entry a
+// second chance at the front instead (LRU with lazy promotion). A sentinel makes unlinking
+// branch-free.
 class LruList {
 public:
     LruList() noexcept { head_.prev = head_.next = &head_; }
@@ -85,6 +91,10 @@ public:
         push_front(e);
     }
     Entry* back() noexcept { return empty() ? nullptr : head_.prev; }
+    // The entry placed just after e (toward the front), or nullptr when e is the front.
+    const Entry* ahead_of(const Entry* e) const noexcept {
+        return e->prev == &head_ ? nullptr : e->prev;
+    }
 
 private:
     Entry head_;

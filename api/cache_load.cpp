@@ -23,7 +23,7 @@ Bytes CacheCore::get_or_load(std::string_view key, const std::function<Bytes()>&
             // Another loader may have finished between our miss and this lock.
             Entry* e = s.table.find(h, key);
             if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
-                if (e->state == EntryState::memory) s.lru.touch(e);
+                mark_used(e);
                 return e->value;
             }
             slot = std::make_shared<LoadSlot>();

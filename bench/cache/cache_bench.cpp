@@ -1,0 +1,203 @@
+// Cache throughput against the plain baseline a user would write first: std::list +
+// std::unordered_map + one std::mutex, byte-bounded, returning owned copies like heapwise.
+// get hit, get miss and set-with-eviction on 1 and 2 threads, and hit ratio on a Zipf workload.
+// Keys are URL-like (~40 bytes), values 128 bytes, 100k live entries, random access.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "heapwise/cache.hpp"
+
+using namespace heapwise::literals;
+
+namespace {
+
+constexpr std::size_t kKeys = 100'000;
+constexpr std::size_t kValue = 128;
+
+class BaselineLru {
+public:
+    explicit BaselineLru(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+    std::optional<std::string> get(const std::string& key) {
+        std::lock_guard lk(mu_);
+        auto it = map_.find(key);
+        if (it == map_.end()) return std::nullopt;
+        list_.splice(list_.begin(), list_, it->second);
+        return it->second->second;
+    }
+    void set(const std::string& key, std::string value) {
+        std::lock_guard lk(mu_);
+        auto it = map_.find(key);
+        if (it != map_.end()) {
+            bytes_ -= cost(it->second->first, it->second->second);
+            list_.erase(it->second);
+            map_.erase(it);
+        }
+        list_.emplace_front(key, std::move(value));
+        map_.emplace(key, list_.begin());
+        bytes_ += cost(key, list_.front().second);
+        while (bytes_ > max_bytes_ && !list_.empty()) {
+            auto& back = list_.back();
+            bytes_ -= cost(back.first, back.second);
+            map_.erase(back.first);
+            list_.pop_back();
+        }
+    }
+
+private:
+    static std::size_t cost(const std::string& k, const std::string& v) {
+        return 2 * k.size() + v.size() + 96;  // key twice (map and list), nodes and buckets
+    }
+    std::mutex mu_;
+    std::size_t max_bytes_, bytes_ = 0;
+    std::list<std::pair<std::string, std::string>> list_;
+    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> map_;
+};
+
+const std::vector<std::string>& keys() {
+    static const std::vector<std::string> k = [] {
+        std::vector<std::string> v;
+        for (std::size_t i = 0; i < 2 * kKeys; ++i) {
+            v.push_back("https://shop.example.com/item/" + std::to_string(i * 7919 % 1000003));
+        }
+        return v;
+    }();
+    return k;
+}
+
+const std::string& value() {
+    static const std::string v(kValue, 'v');
+    return v;
+}
+
+// Filled with keys()[0..kKeys); keys()[kKeys..] are never stored (misses).
+heapwise::Cache& heapwise_full() {
+    static heapwise::Cache* c = [] {
+        auto* cache = new heapwise::Cache({.max_memory = 256_MiB, .max_disk = 0});
+        for (std::size_t i = 0; i < kKeys; ++i) cache->set(keys()[i], std::string_view(value()));
+        return cache;
+    }();
+    return *c;
+}
+
+BaselineLru& baseline_full() {
+    static BaselineLru* c = [] {
+        auto* cache = new BaselineLru(256_MiB);
+        for (std::size_t i = 0; i < kKeys; ++i) cache->set(keys()[i], value());
+        return cache;
+    }();
+    return *c;
+}
+
+struct Rng {  // xorshift64*: cheap, per thread
+    std::uint64_t s;
+    std::size_t below(std::size_t n) {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        return static_cast<std::size_t>((s * 2685821657736338717ull) >> 33) % n;
+    }
+};
+
+template <class Cache, class Get>
+void run_gets(benchmark::State& state, Cache& cache, std::size_t offset, Get get) {
+    Rng rng{0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(state.thread_index() + 1)};
+    const auto& k = keys();
+    for (auto _ : state) benchmark::DoNotOptimize(get(cache, k[offset + rng.below(kKeys)]));
+    state.SetItemsProcessed(state.iterations());
+}
+
+void BM_GetHit_Heapwise(benchmark::State& state) {
+    run_gets(state, heapwise_full(), 0, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
+}
+void BM_GetHit_Baseline(benchmark::State& state) {
+    run_gets(state, baseline_full(), 0, [](BaselineLru& c, const std::string& key) { return c.get(key); });
+}
+void BM_GetMiss_Heapwise(benchmark::State& state) {
+    run_gets(state, heapwise_full(), kKeys, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
+}
+void BM_GetMiss_Baseline(benchmark::State& state) {
+    run_gets(state, baseline_full(), kKeys, [](BaselineLru& c, const std::string& key) { return c.get(key); });
+}
+
+// A cache that holds about 50k of the 200k keys: nearly every set evicts.
+constexpr std::size_t kEvictBudget = 50'000 * (kValue + 2 * 40 + 96);
+
+void BM_SetEvict_Heapwise(benchmark::State& state) {
+    static heapwise::Cache* cache = new heapwise::Cache({.max_memory = kEvictBudget, .max_disk = 0});
+    Rng rng{0x1234567ull * static_cast<std::uint64_t>(state.thread_index() + 1)};
+    const auto& k = keys();
+    for (auto _ : state) cache->set(k[rng.below(k.size())], std::string_view(value()));
+    state.SetItemsProcessed(state.iterations());
+}
+void BM_SetEvict_Baseline(benchmark::State& state) {
+    static BaselineLru* cache = new BaselineLru(kEvictBudget);
+    Rng rng{0x1234567ull * static_cast<std::uint64_t>(state.thread_index() + 1)};
+    const auto& k = keys();
+    for (auto _ : state) cache->set(k[rng.below(k.size())], value());
+    state.SetItemsProcessed(state.iterations());
+}
+
+// Zipf(0.99) over 200k keys, a cache holding ~10 % of them; get, and set on a miss.
+std::vector<std::uint32_t> zipf_trace(std::size_t n) {
+    const std::size_t universe = keys().size();
+    std::vector<double> cdf(universe);
+    double sum = 0;
+    for (std::size_t i = 0; i < universe; ++i) cdf[i] = (sum += 1.0 / std::pow(double(i + 1), 0.99));
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> u(0, sum);
+    std::vector<std::uint32_t> out(n);
+    for (auto& x : out) x = static_cast<std::uint32_t>(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin());
+    return out;
+}
+
+template <class Cache, class Get, class Set>
+void run_zipf(benchmark::State& state, Cache& cache, Get get, Set set) {
+    static const std::vector<std::uint32_t> trace = zipf_trace(1'000'000);
+    std::size_t hits = 0, total = 0;
+    for (auto _ : state) {
+        for (std::uint32_t i : trace) {
+            const std::string& key = keys()[i];
+            if (get(cache, key)) {
+                ++hits;
+            } else {
+                set(cache, key);
+            }
+        }
+        total += trace.size();
+    }
+    state.counters["hit_ratio"] = double(hits) / double(total);
+    state.SetItemsProcessed(static_cast<std::int64_t>(total));
+}
+
+constexpr std::size_t kZipfBudget = 20'000 * (kValue + 2 * 40 + 96);
+
+void BM_ZipfHitRatio_Heapwise(benchmark::State& state) {
+    heapwise::Cache cache({.max_memory = kZipfBudget, .max_disk = 0});
+    run_zipf(state, cache, [](heapwise::Cache& c, const std::string& k) { return c.get(k).has_value(); },
+             [](heapwise::Cache& c, const std::string& k) { c.set(k, std::string_view(value())); });
+    state.counters["entries"] = double(cache.stats().memory_items);
+}
+void BM_ZipfHitRatio_Baseline(benchmark::State& state) {
+    BaselineLru cache(kZipfBudget);
+    run_zipf(state, cache, [](BaselineLru& c, const std::string& k) { return c.get(k).has_value(); },
+             [](BaselineLru& c, const std::string& k) { c.set(k, value()); });
+}
+
+}  // namespace
+
+BENCHMARK(BM_GetHit_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetHit_Baseline)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetMiss_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetMiss_Baseline)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_SetEvict_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_SetEvict_Baseline)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ZipfHitRatio_Heapwise)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ZipfHitRatio_Baseline)->Iterations(1)->Unit(benchmark::kMillisecond);
