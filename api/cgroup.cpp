@@ -3,6 +3,7 @@
 // to the mount's root taking the smallest memory.max / memory.high (v2) or
 // memory.limit_in_bytes (v1). On the sampling path: stack buffers only, never allocates or throws.
 #include <cstring>
+#include <mutex>
 
 #include "cgroup.hpp"
 #include "heapwise/memory.hpp"
@@ -151,11 +152,56 @@ void consider(PathBuf& dir, std::string_view file, Source src, int depth, Contai
     }
 }
 
+// The last location found, keyed by root and the content of /proc/self/cgroup: reading that
+// small file costs far less than parsing mountinfo, and it changes when the process moves to
+// another cgroup. (A cgroup hierarchy remounted elsewhere while we run goes unnoticed.)
+struct LocationCache {
+    std::mutex mu;
+    bool valid = false;
+    char root[PathBuf::kPathMax] = {};
+    char cgroup[4096] = {};
+    long cgroup_len = 0;
+    Location loc;
+};
+
+LocationCache& location_cache() {
+    static LocationCache* c = new LocationCache;  // never destroyed: samplers may outlive statics
+    return *c;
+}
+
+bool locate_cached(std::string_view root, Location& loc) {
+    PathBuf p;
+    p.add(root).add("/proc/self/cgroup");
+    char text[4096];
+    long n = p.ok() ? api::read_small_file(p.c_str(), text, sizeof text) : -1;
+    bool cacheable = n > 0 && n < static_cast<long>(sizeof text) - 1 && root.size() < PathBuf::kPathMax;
+    LocationCache& c = location_cache();
+    if (cacheable) {
+        std::lock_guard g(c.mu);
+        if (c.valid && c.cgroup_len == n && std::memcmp(c.cgroup, text, static_cast<std::size_t>(n)) == 0 &&
+            root == std::string_view(c.root)) {
+            loc = c.loc;
+            return true;
+        }
+    }
+    if (!locate(root, loc)) return false;
+    if (cacheable) {
+        std::lock_guard g(c.mu);
+        std::memcpy(c.cgroup, text, static_cast<std::size_t>(n));
+        c.cgroup_len = n;
+        std::memset(c.root, 0, sizeof c.root);
+        std::memcpy(c.root, root.data(), root.size());
+        c.loc = loc;
+        c.valid = true;
+    }
+    return true;
+}
+
 }  // namespace
 
 bool read_container_memory(std::string_view root, ContainerMemory& out) noexcept {
     Location loc;
-    if (!locate(root, loc)) return false;
+    if (!locate_cached(root, loc)) return false;
     out.version = loc.version;
     PathBuf& dir = loc.dir;
     const PathBuf leaf = loc.dir;  // the walk truncates dir; the usage is read below it again

@@ -175,3 +175,20 @@ TEST_CASE("live sample: this process's RSS follows memory it touches", "[monitor
     (void)sink;
     std::free(block);
 }
+
+TEST_CASE("a process moved to another cgroup is followed on the next sample", "[monitor]") {
+    hwtest::TempDir tmp;
+    auto root = tmp.path();
+    std::filesystem::copy(fixture("v1_nested"), root, std::filesystem::copy_options::recursive);
+    auto st = read_memory_stats(root.string());
+    CHECK(st.container.limit_depth == 1);
+    CHECK(heapwise::memory_cgroup_dir(root.string()) == root.string() + "/sys/fs/cgroup/memory/docker/abc");
+    {
+        std::ofstream out(root / "proc/self/cgroup", std::ios::trunc);
+        out << "4:memory:/docker\n0::/\n";
+    }
+    st = read_memory_stats(root.string());
+    CHECK(st.container.limit == 2147483648);
+    CHECK(st.container.limit_depth == 0);  // the limit is now the process's own cgroup's
+    CHECK(st.container.usage == 1073741824);
+}
