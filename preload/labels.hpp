@@ -32,7 +32,7 @@ public:
                     const std::uint32_t slot = w * 64 + static_cast<std::uint32_t>(bit);
                     char* dst = text_ + slot * kSlotBytes;
                     std::size_t n = label != nullptr ? strnlen(label, kSlotBytes - 1) : 0;
-                    std::memcpy(dst, label, n);
+                    if (n != 0) std::memcpy(dst, label, n);
                     dst[n] = '\0';
                     return slot;
                 }

@@ -60,7 +60,7 @@ bool StackTable::same(std::uint32_t id, std::span<const std::uintptr_t> frames,
                       std::uint32_t generation) const noexcept {
     const Entry& e = entries_[id];
     return e.depth == frames.size() && e.generation == generation &&
-           std::memcmp(arena_ + e.offset, frames.data(), frames.size_bytes()) == 0;
+           (frames.empty() || std::memcmp(arena_ + e.offset, frames.data(), frames.size_bytes()) == 0);
 }
 
 StackId StackTable::intern(std::span<const std::uintptr_t> frames,
@@ -79,7 +79,7 @@ StackId StackTable::intern(std::span<const std::uintptr_t> frames,
                     s.id.store(kBadSlot, std::memory_order_release);
                     break;
                 }
-                std::memcpy(arena_ + off, frames.data(), frames.size_bytes());
+                if (!frames.empty()) std::memcpy(arena_ + off, frames.data(), frames.size_bytes());
                 entries_[id] = Entry{off, static_cast<std::uint32_t>(frames.size()), generation};
                 s.id.store(id, std::memory_order_release);
                 return static_cast<StackId>(id);

@@ -53,6 +53,12 @@ std::atomic<std::uintptr_t> g_site{0};
 hp::Options test_options() {
     hp::Options o;
     o.rss_interval_ns = 0;
+#if defined(__SANITIZE_THREAD__)
+    // libunwind's per-thread cache has a TSD destructor that re-arms itself to run last; under
+    // TSan it then runs after TSan's own thread teardown and crashes in TSan's mutex interceptor.
+    // The recording pipeline is what these tests check; unwind_test.cpp covers libunwind.
+    o.unwinder = fmt::Unwinder::kFramePointer;
+#endif
     return o;
 }
 
