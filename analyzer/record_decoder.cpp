@@ -14,6 +14,11 @@ namespace {
 
 namespace hf = heapwise::format;
 
+// Caps on counts read from the file, so a hostile count cannot turn one block into gigabytes of
+// small objects: Linux passes at most ~2 MiB of arguments, and e_phnum is a 16-bit field.
+constexpr std::uint64_t kMaxArgs = 1u << 21;
+constexpr std::uint64_t kMaxSegments = 1u << 16;
+
 class Cursor {
 public:
     Cursor(std::span<const std::uint8_t> bytes, std::uint64_t block_offset)
@@ -204,6 +209,7 @@ private:
         e.exe = c_.str("exe");
         e.cwd = c_.str("cwd");
         const std::uint64_t argc = c_.var("argc");
+        if (argc > kMaxArgs) c_.fail("argc", "more arguments than Linux can pass");
         for (std::uint64_t i = 0; i < argc; ++i) e.args.push_back(c_.str("arg"));  // >= 1 byte each
         e.options = c_.str("options");
         s_.tick_ns = e.tick_ns;
@@ -219,6 +225,7 @@ private:
         e.path = c_.str("path");
         e.build_id = c_.str("build_id");
         const std::uint64_t nseg = c_.var("nseg");
+        if (nseg > kMaxSegments) c_.fail("nseg", "more segments than an ELF object can have");
         for (std::uint64_t i = 0; i < nseg; ++i) {  // each segment takes >= 4 bytes
             ModuleSegment seg;
             seg.vaddr = c_.var("segment.vaddr");

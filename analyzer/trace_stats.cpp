@@ -37,7 +37,7 @@ void StatsBuilder::on_stack(const StackDef&) {
 
 void StatsBuilder::on_alloc(const Alloc& e) {
     timed(e.time_ns);
-    pending_.erase(static_cast<std::uint32_t>(e.thread));
+    if (!pending_.empty()) pending_.erase(static_cast<std::uint32_t>(e.thread));
     ++stats_.events;
     ++stats_.allocs;
     ++stats_.allocs_by_fn[static_cast<std::size_t>(e.fn)];
@@ -62,7 +62,7 @@ void StatsBuilder::on_alloc(const Alloc& e) {
 void StatsBuilder::on_free(const Free& e) {
     timed(e.time_ns);
     const auto thread = static_cast<std::uint32_t>(e.thread);
-    pending_.erase(thread);
+    if (!pending_.empty()) pending_.erase(thread);
     ++stats_.events;
     if (e.addr == 0) {
         ++stats_.frees_null;

@@ -38,10 +38,10 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     if (!nu) return std::nullopt;
     const auto [v, unit] = *nu;
     if (unit.empty() || unit == "B") return v;
-    if (unit == "KiB" || unit == "K" || unit == "k") return scaled(v, 1ull << 10);
-    if (unit == "MiB" || unit == "M") return scaled(v, 1ull << 20);
-    if (unit == "GiB" || unit == "G") return scaled(v, 1ull << 30);
-    if (unit == "TiB" || unit == "T") return scaled(v, 1ull << 40);
+    if (unit == "KiB" || unit == "K" || unit == "k" || unit == "KB") return scaled(v, 1ull << 10);
+    if (unit == "MiB" || unit == "M" || unit == "MB") return scaled(v, 1ull << 20);
+    if (unit == "GiB" || unit == "G" || unit == "GB") return scaled(v, 1ull << 30);
+    if (unit == "TiB" || unit == "T" || unit == "TB") return scaled(v, 1ull << 40);
     return std::nullopt;
 }
 

@@ -30,8 +30,8 @@ void register_stats(CLI::App& app, Runner& run);
 // Prints "heapwise: <message>" and a newline on stderr.
 void error_line(std::string_view message);
 
-// "512KiB", "1MiB", "4096", "2GiB", "64B": bytes. Units are binary (KiB = 1024); K, M, G are
-// accepted as KiB, MiB, GiB. nullopt on anything else or on overflow.
+// "512KiB", "1MiB", "4096", "2GiB", "64B": bytes. Units are binary (KiB = 1024); K/KB, M/MB,
+// G/GB mean the same, as in the tracer's own parser. nullopt on anything else or on overflow.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 // "10s", "500ms", "250us", "2m", "1h", "100ns": nanoseconds. A unit is required.
 std::optional<std::uint64_t> parse_duration_ns(std::string_view text);

@@ -140,7 +140,7 @@ std::string traces_line(const std::string& pattern, pid_t child, std::uint64_t s
     }
     if (main.pid != static_cast<std::uint64_t>(child)) line += fmt::format(" (from a descendant; pid {} wrote none)", child);
     if (mine.size() > 1) {
-        line += fmt::format("; {} more from other processes of the run:", mine.size() - 1);
+        line += fmt::format("; {} more from this run (earlier images, child processes):", mine.size() - 1);
         constexpr std::size_t kListed = 5;
         for (std::size_t i = 1; i < mine.size() && i <= kListed; ++i) line += " " + mine[i]->shown;
         if (mine.size() - 1 > kListed) line += fmt::format(" and {} others in {}", mine.size() - 1 - kListed, dir);

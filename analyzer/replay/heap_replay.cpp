@@ -1,0 +1,174 @@
+// The replay's state machine. A realloc is a free of the old block (kFree, fn kRealloc) then an
+// allocation of the new one; a failed realloc restores the block its free removed, so each thread
+// remembers its last realloc free until its next event. trace_stats.cpp applies the same rules
+// for `heapwise stats`; this one also tracks stacks, temporaries and sampling weights.
+#include "analyzer/replay/heap_replay.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace heapwise::analyzer {
+
+void HeapReplay::record(std::uint64_t time_ns) {
+    if (before_) before_(*this, time_ns);
+    ++position_;
+    ++facts_.records;
+    last_time_ns_ = std::max(last_time_ns_, time_ns);
+    facts_.duration_ns = last_time_ns_;
+}
+
+HeapReplay::Weight HeapReplay::weight(std::uint64_t size) const noexcept {
+    if (!facts_.sampled || facts_.sample_interval == 0 || size == 0) return {size, 1};
+    // A block of size s was recorded with probability p = 1 - exp(-s / interval): it stands for
+    // 1/p blocks like it (format::Mode::kSampled). Rounded per block to keep integer arithmetic.
+    const double p = -std::expm1(-static_cast<double>(size) /
+                                 static_cast<double>(facts_.sample_interval));
+    const double count = 1.0 / p;
+    return {static_cast<std::uint64_t>(std::llround(static_cast<double>(size) * count)),
+            static_cast<std::uint64_t>(std::llround(count))};
+}
+
+void HeapReplay::add_live(const Block& b) {
+    const Weight w = weight(b.size);
+    StackUsage& u = by_stack_[b.stack];
+    u.live_bytes += w.bytes;
+    u.live_count += w.count;
+    facts_.end_bytes += w.bytes;
+    facts_.end_count += w.count;
+}
+
+void HeapReplay::remove_live(const Block& b) {
+    const Weight w = weight(b.size);
+    StackUsage& u = by_stack_[b.stack];
+    u.live_bytes -= std::min(u.live_bytes, w.bytes);
+    u.live_count -= std::min(u.live_count, w.count);
+    facts_.end_bytes -= std::min(facts_.end_bytes, w.bytes);
+    facts_.end_count -= std::min(facts_.end_count, w.count);
+}
+
+void HeapReplay::on_process_info(const ProcessInfo& e) {
+    record(last_time_ns_);
+    if (facts_.process) return;
+    facts_.process = e;
+    facts_.sampled = e.mode == Mode::kSampled && e.sample_interval > 0;
+    facts_.sample_interval = e.sample_interval;
+}
+
+void HeapReplay::on_module_load(const ModuleLoad& e) {
+    record(e.time_ns);
+    ModuleImage image{e.path, e.build_id, e.load_bias, {}};
+    for (const auto& s : e.segments) image.segments.push_back({s.vaddr, s.memsz, s.offset, s.flags});
+    modules_.add(static_cast<std::uint64_t>(e.module), std::move(image), e.time_ns);
+}
+
+void HeapReplay::on_module_unload(const ModuleUnload& e) {
+    record(e.time_ns);
+    modules_.remove(static_cast<std::uint64_t>(e.module), e.time_ns);
+}
+
+void HeapReplay::on_stack(const StackDef& e) {
+    record(last_time_ns_);
+    // The tracer emits a module's load before any stack that needs it (trace_format.hpp), so the
+    // current generation resolves this stack's frames even if the module is unloaded later.
+    stack_gen_[e.id] = modules_.generation();
+}
+
+void HeapReplay::on_alloc(const Alloc& e) {
+    record(e.time_ns);
+    const auto thread = static_cast<std::uint32_t>(e.thread);
+    if (!pending_.empty()) pending_.erase(thread);
+    last_alloc_[thread] = e.addr;
+    const Weight w = weight(e.size);
+    ++facts_.allocs;
+    facts_.bytes_allocated += w.bytes;
+    StackUsage& u = by_stack_[e.stack];
+    u.allocs += w.count;
+    u.bytes_allocated += w.bytes;
+    const Block block{e.size, e.stack};
+    auto [it, inserted] = live_.try_emplace(e.addr, block);
+    if (!inserted) {  // the trace missed this address's free: its old block is gone
+        ++facts_.alloc_of_live;
+        remove_live(it->second);
+        it->second = block;
+    }
+    add_live(block);
+    if (facts_.end_bytes > facts_.peak_bytes) {
+        facts_.peak_bytes = facts_.end_bytes;
+        facts_.peak_count = facts_.end_count;
+        facts_.peak_time_ns = e.time_ns;
+        facts_.peak_position = position_;
+    }
+}
+
+void HeapReplay::on_free(const Free& e) {
+    record(e.time_ns);
+    const auto thread = static_cast<std::uint32_t>(e.thread);
+    if (!pending_.empty()) pending_.erase(thread);
+    const auto last = last_alloc_.find(thread);
+    const bool follows_its_alloc = last != last_alloc_.end() && last->second == e.addr;
+    if (last != last_alloc_.end()) last_alloc_.erase(last);
+    if (e.addr == 0) return;
+    ++facts_.frees;
+    const bool realloc = e.fn == FreeFn::kRealloc || e.fn == FreeFn::kReallocArray;
+    Pending pending{e.addr, {}, false};
+    const auto it = live_.find(e.addr);
+    if (it == live_.end()) {
+        ++facts_.free_of_unknown;
+    } else {
+        pending = {e.addr, it->second, true};
+        if (follows_its_alloc && !realloc) {
+            // heaptrack's temporary: freed by its thread's next heap event (a realloc moves the
+            // block rather than freeing it, so it does not count).
+            const std::uint64_t n = weight(it->second.size).count;
+            facts_.temporary += n;
+            by_stack_[it->second.stack].temporary += n;
+        }
+        remove_live(it->second);
+        live_.erase(it);
+    }
+    if (realloc) pending_[thread] = pending;
+}
+
+void HeapReplay::on_realloc_failed(const ReallocFailed& e) {
+    record(e.time_ns);
+    const auto thread = static_cast<std::uint32_t>(e.thread);
+    last_alloc_.erase(thread);
+    const auto it = pending_.find(thread);
+    if (it == pending_.end() || it->second.addr != e.addr) return;
+    if (it->second.known && live_.try_emplace(e.addr, it->second.block).second) {
+        add_live(it->second.block);
+    }
+    pending_.erase(it);
+}
+
+void HeapReplay::on_marker(const Marker& e) {
+    facts_.markers.push_back({e.time_ns, position_, e.label});
+    record(e.time_ns);
+}
+
+void HeapReplay::on_rss(const Rss& e) {
+    record(e.time_ns);
+    facts_.rss.push_back({e.time_ns, e.rss_bytes, facts_.end_bytes});
+    facts_.max_rss_bytes = std::max(facts_.max_rss_bytes, e.rss_bytes);
+}
+
+void HeapReplay::on_lost(const Lost& e) {
+    record(e.time_ns);
+    facts_.lost_allocs += e.allocs;
+    facts_.lost_frees += e.frees;
+    facts_.lost_bytes += e.bytes;
+}
+
+Snapshot HeapReplay::snapshot(std::string point) const {
+    Snapshot s;
+    s.point = std::move(point);
+    s.time_ns = last_time_ns_;
+    s.position = position_;
+    s.live_bytes = facts_.end_bytes;
+    s.live_count = facts_.end_count;
+    s.estimated = facts_.sampled;
+    s.stacks = by_stack_;
+    return s;
+}
+
+}  // namespace heapwise::analyzer

@@ -1,0 +1,47 @@
+// One call that reads a trace and returns the snapshots a report needs: at the points asked for
+// ("start", "end", "peak", a time, a marker) and, for growth-leak detection, at every marker or
+// at equal time slices. Peak, markers and slices need a first pass to find where they are; the
+// second pass captures. Memory: live blocks + distinct stacks x snapshots, never the events.
+//
+//   ReplayRequest req;
+//   req.points = {parse_point("start"), parse_point("snap-3")};
+//   ReplayResult r = replay_trace("trace.hwt", req);   // TraceError, SpecError (unknown marker)
+//   r.points[1].stacks                                  // StackId -> StackUsage at snap-3
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzer/replay/heap_replay.hpp"
+#include "analyzer/replay/specs.hpp"
+#include "analyzer/stack_table.hpp"
+#include "analyzer/symbols/module_map.hpp"
+#include "analyzer/trace_reader.hpp"
+
+namespace heapwise::analyzer {
+
+struct ReplayRequest {
+    std::vector<PointSpec> points;
+    // 0: no growth series. Otherwise the series is captured at start, every marker and end, or,
+    // when the trace has no markers, at growth_slices + 1 equal time steps from 0 to the end.
+    std::size_t growth_slices = 0;
+};
+
+struct ReplayResult {
+    ReplayFacts facts;
+    ReadSummary summary;                 // damage the reader met (second pass)
+    std::vector<Snapshot> points;        // one per request point, in request order
+    std::vector<Snapshot> growth;        // the growth series, in time order (may be empty)
+    bool growth_by_markers = false;      // series boundaries are markers, not time slices
+    StackTable stacks;                   // frames of every stack the trace defined
+    ModuleMap modules;                   // the trace's modules over time
+    std::unordered_map<StackId, MapGeneration> stack_generations;
+};
+
+// Throws TraceError when the file is not a usable trace, SpecError for a marker label the trace
+// does not have. A time after the trace's end captures the end state.
+ReplayResult replay_trace(const std::filesystem::path& path, const ReplayRequest& request);
+
+}  // namespace heapwise::analyzer
