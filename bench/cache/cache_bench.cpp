@@ -1,7 +1,7 @@
 // Cache throughput against the plain baseline a user would write first: std::list +
 // std::unordered_map + one std::mutex, byte-bounded, returning owned copies like heapwise.
 // get hit, get miss and set-with-eviction on 1 and 2 threads, and hit ratio on a Zipf workload.
-// Keys are URL-like (~40 bytes), values 128 bytes, 100k live entries, random access.
+// Keys are URL-like (~40 bytes), values 128 bytes, 10k or 100k live entries, random access.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -77,23 +77,27 @@ const std::string& value() {
     return v;
 }
 
-// Filled with keys()[0..kKeys); keys()[kKeys..] are never stored (misses).
-heapwise::Cache& heapwise_full() {
-    static heapwise::Cache* c = [] {
-        auto* cache = new heapwise::Cache({.max_memory = 256_MiB, .max_disk = 0});
-        for (std::size_t i = 0; i < kKeys; ++i) cache->set(keys()[i], std::string_view(value()));
-        return cache;
-    }();
+// Caches filled with keys()[0..n) for n = 10k (fits in L2/L3: CPU-bound) and 100k (DRAM-bound);
+// keys()[kKeys..] are never stored (misses). Built once, before any thread times anything.
+template <class Cache, class Make>
+Cache& filled(std::size_t n, Make make) {
+    static std::mutex mu;
+    static std::vector<std::pair<std::size_t, Cache*>> made;
+    std::lock_guard lk(mu);
+    for (auto& [size, c] : made) {
+        if (size == n) return *c;
+    }
+    Cache* c = make();
+    for (std::size_t i = 0; i < n; ++i) c->set(keys()[i], std::string(value()));
+    made.emplace_back(n, c);
     return *c;
 }
 
-BaselineLru& baseline_full() {
-    static BaselineLru* c = [] {
-        auto* cache = new BaselineLru(256_MiB);
-        for (std::size_t i = 0; i < kKeys; ++i) cache->set(keys()[i], value());
-        return cache;
-    }();
-    return *c;
+heapwise::Cache& heapwise_full(std::size_t n) {
+    return filled<heapwise::Cache>(n, [] { return new heapwise::Cache({.max_memory = 256_MiB, .max_disk = 0}); });
+}
+BaselineLru& baseline_full(std::size_t n) {
+    return filled<BaselineLru>(n, [] { return new BaselineLru(256_MiB); });
 }
 
 struct Rng {  // xorshift64*: cheap, per thread
@@ -108,23 +112,28 @@ struct Rng {  // xorshift64*: cheap, per thread
 
 template <class Cache, class Get>
 void run_gets(benchmark::State& state, Cache& cache, std::size_t offset, Get get) {
+    const auto n = static_cast<std::size_t>(state.range(0));
     Rng rng{0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(state.thread_index() + 1)};
     const auto& k = keys();
-    for (auto _ : state) benchmark::DoNotOptimize(get(cache, k[offset + rng.below(kKeys)]));
+    for (auto _ : state) benchmark::DoNotOptimize(get(cache, k[offset + rng.below(n)]));
     state.SetItemsProcessed(state.iterations());
 }
 
 void BM_GetHit_Heapwise(benchmark::State& state) {
-    run_gets(state, heapwise_full(), 0, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
+    auto& c = heapwise_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, 0, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
 }
 void BM_GetHit_Baseline(benchmark::State& state) {
-    run_gets(state, baseline_full(), 0, [](BaselineLru& c, const std::string& key) { return c.get(key); });
+    auto& c = baseline_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, 0, [](BaselineLru& c, const std::string& key) { return c.get(key); });
 }
 void BM_GetMiss_Heapwise(benchmark::State& state) {
-    run_gets(state, heapwise_full(), kKeys, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
+    auto& c = heapwise_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, kKeys, [](heapwise::Cache& c, const std::string& key) { return c.get(key); });
 }
 void BM_GetMiss_Baseline(benchmark::State& state) {
-    run_gets(state, baseline_full(), kKeys, [](BaselineLru& c, const std::string& key) { return c.get(key); });
+    auto& c = baseline_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, kKeys, [](BaselineLru& c, const std::string& key) { return c.get(key); });
 }
 
 // A cache that holds about 50k of the 200k keys: nearly every set evicts.
@@ -193,10 +202,10 @@ void BM_ZipfHitRatio_Baseline(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_GetHit_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_GetHit_Baseline)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_GetMiss_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_GetMiss_Baseline)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetHit_Heapwise)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetHit_Baseline)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetMiss_Heapwise)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetMiss_Baseline)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_SetEvict_Heapwise)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_SetEvict_Baseline)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ZipfHitRatio_Heapwise)->Iterations(1)->Unit(benchmark::kMillisecond);
