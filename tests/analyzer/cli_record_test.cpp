@@ -79,7 +79,8 @@ TEST_CASE("record passes stdin through and runs the child with its environment",
     CHECK(r.out == "got hi\n");
 
     auto e = with_null_preload(dir);
-    e.env["LD_PRELOAD"] = "/lib/x86_64-linux-gnu/libc.so.6";
+    e.env["LD_PRELOAD"] = "/lib/x86_64-linux-gnu/libc.so.6";  // an existing entry, kept second
+    e.env["ASAN_OPTIONS"] = "verify_asan_link_order=0";  // heapwise itself inherits LD_PRELOAD
     e.unset = {"PYTHONMALLOC", "HEAPWISE_OUTPUT"};
     const auto env_run = test::run(
         record({"-o", "t.%p.hwt", "--depth", "12", "--unwind", "fp", "--sample-interval", "512KiB",

@@ -37,6 +37,17 @@ void write_trace(const std::filesystem::path& path, int level, Fill fill) {
     ::close(fd);
 }
 
+// Process info with every string set: a default string_view has a null data pointer, which the
+// encoder passes to memcpy even for 0 bytes (undefined behaviour that UBSan reports).
+preload::ProcessInfoRecord minimal_process_info(std::uint64_t tick_ns = 1000) {
+    preload::ProcessInfoRecord pi;
+    pi.tick_ns = tick_ns;
+    pi.exe = "";
+    pi.cwd = "";
+    pi.options = "";
+    return pi;
+}
+
 template <typename T>
 const T& nth(const TraceContents& c, std::size_t index) {
     REQUIRE(index < c.events.size());
@@ -193,9 +204,7 @@ TEST_CASE("generated events across many blocks come back exactly, and stats repl
     write_trace(path, 1, [&](BlockEncoder& e, int block) {
         const std::size_t from = static_cast<std::size_t>(block) * kPerBlock;
         if (block == 0) {
-            preload::ProcessInfoRecord pi;
-            pi.tick_ns = 3;
-            e.process_info(pi);
+            e.process_info(minimal_process_info(3));
             const std::uintptr_t frames[] = {0x401000};
             e.stack(1, frames);
         }
@@ -248,7 +257,7 @@ TEST_CASE("an encoder-made trace cut at every offset never breaks the reader", "
     test::TempDir dir;
     const auto full = dir / "full.hwt";
     write_trace(full, 1, [](BlockEncoder& e, int block) {
-        if (block == 0) e.process_info(preload::ProcessInfoRecord{});
+        if (block == 0) e.process_info(minimal_process_info());
         for (std::uint64_t i = 0; i < 20; ++i)
             e.alloc(static_cast<std::uint64_t>(block) * 100 + i, 0, 0x1000 * (i + 1) + static_cast<std::uint64_t>(block) * 0x100000,
                     i + 1, 0, format::AllocFn::kMalloc);
