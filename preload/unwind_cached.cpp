@@ -25,9 +25,9 @@ struct Cache {
     int n;
     bool complete;  // n covers the whole stack, not just a prefix
     std::uint32_t epoch;
-    std::uint32_t misses;
-    std::uint32_t refresh_every;  // misses between refreshes; grows while refreshes do not pay
-    bool hit_since_refresh;
+    std::uint32_t hits;    // since the last refresh
+    std::uint32_t misses;  // since the last refresh
+    std::uint32_t refresh_after;  // misses before a refresh may happen; grows while they do not pay
 };
 
 std::atomic<std::uint32_t> g_epoch{1};
@@ -38,7 +38,7 @@ Cache* cache() noexcept {
     if (c == nullptr) [[unlikely]] {
         c = static_cast<Cache*>(sys::map_pages(sizeof(Cache)));
         if (c == nullptr) return nullptr;
-        c->refresh_every = 1;
+        c->refresh_after = 32;
         tls_cache = c;
     }
     return c;
@@ -72,8 +72,8 @@ Cache* cache() noexcept {
         ++c->n;
     }
     c->epoch = g_epoch.load(std::memory_order_relaxed);
+    c->hits = 0;
     c->misses = 0;
-    c->hit_since_refresh = false;
 }
 
 }  // namespace
@@ -109,12 +109,26 @@ int capture_cached(std::span<std::uintptr_t> out, int skip) noexcept {
                 break;  // the cache holds too few outer frames for this depth
             }
             std::memcpy(out.data(), c->ra + j, static_cast<std::size_t>(n) * sizeof(std::uintptr_t));
-            c->hit_since_refresh = true;
+            ++c->hits;
             return n;
         }
     }
-    if (++c->misses >= c->refresh_every) {
-        c->refresh_every = c->hit_since_refresh ? 1 : (c->refresh_every < 4096 ? c->refresh_every * 2 : 4096);
+    // A refresh costs about 40 unw_backtrace calls: do it for an empty or stale cache, or when
+    // misses clearly dominated the last window of refresh_after misses; back off while refreshed
+    // caches keep missing.
+    ++c->misses;
+    const bool stale = c->n == 0 || c->epoch != g_epoch.load(std::memory_order_relaxed);
+    bool do_refresh = stale;
+    if (!stale && c->misses >= c->refresh_after) {
+        do_refresh = c->misses > 2 * c->hits;
+        if (do_refresh) {
+            c->refresh_after = c->hits * 4 < c->misses ? (c->refresh_after < 65536 ? c->refresh_after * 2 : 65536) : 32;
+        } else {
+            c->hits = 0;  // the cache pays: start a new window
+            c->misses = 0;
+        }
+    }
+    if (do_refresh) {
         const int want = static_cast<int>(out.size()) + 64;
         refresh(c, skip + 1, want < kCacheFrames ? want : kCacheFrames);
         const int n = c->n < static_cast<int>(out.size()) ? c->n : static_cast<int>(out.size());
