@@ -253,3 +253,23 @@ TEST_CASE("malformed records are reported with kind, field and offset", "[reader
         CHECK(rss_count == 2);
     }
 }
+
+TEST_CASE("the examples in docs/trace-format.md hold", "[reader]") {
+    CHECK(format::crc32c("123456789", 9) == 0xE3069283u);
+    const Bytes records = {0x07, 0x01, 0x00, 0x03, 0x80, 0xA0, 0x80, 0x02, 0x20, 0x3F, 0x00, 0x00,
+                           0x07, 0x02, 0x00, 0x01, 0x80, 0xC0, 0x80, 0x02, 0x01, 0x01};
+    Bytes file = test::file_header_bytes();
+    test::append(file, test::block_bytes(records, false));
+    test::TempDir dir;
+    test::write_file(dir / "doc.hwt", file);
+    const auto c = read_all(dir / "doc.hwt");
+    CHECK(c.summary.clean());
+    CHECK(c.stacks.frames(StackId{1}).size() == 3);
+    const auto s2 = c.stacks.frames(StackId{2});
+    CHECK(std::vector<std::uint64_t>(s2.begin(), s2.end()) ==
+          std::vector<std::uint64_t>{0x402000, 0x401010, 0x400ff0});
+    RecordWriter w;
+    w.var(300);
+    CHECK(w.out == Bytes{0xAC, 0x02});
+    CHECK(format::zigzag(-2) == 3);
+}
