@@ -82,6 +82,7 @@ public:
 // threads.cpp
 [[gnu::noinline, gnu::cold]] ThreadState* register_thread_slow() noexcept;
 bool threads_init() noexcept;
+// An ended thread's state goes to a free list for reuse (it stays mapped).
 void unmap_thread(ThreadState* ts) noexcept;
 ThreadState* find_thread(pthread_t t) noexcept;
 // After fork in the child: only the calling thread survives; its ring is emptied.

@@ -1,7 +1,7 @@
 // Thread registry: a ThreadState (state + ring, one mapping) per thread that records, found by
 // the writer on a lock-free list. A thread registers on its first event (slow path) and ends
 // through a pthread TSD destructor that re-arms itself so it runs after the program's own TSD
-// destructors; the writer then drains the ring, writes ThreadExit and unmaps the state.
+// destructors; the writer then drains the ring, writes ThreadExit and keeps the state for reuse.
 #include <errno.h>
 #include <pthread.h>
 
@@ -14,6 +14,12 @@
 
 namespace heapwise::preload {
 namespace {
+
+// States of ended threads are kept for reuse, never unmapped: a reader of the list (find_thread)
+// may still hold a pointer to one. The lock guards only this list, on registration and at a
+// thread's end, never on the event path; the fork child resets it.
+std::atomic_flag g_free_lock = ATOMIC_FLAG_INIT;
+ThreadState* g_free_states = nullptr;
 
 constexpr int kDestructorRounds = 3;  // glibc runs TSD destructors up to 4 times
 
@@ -66,7 +72,21 @@ ThreadState* register_thread_slow() noexcept {
     const int saved = errno;
     const std::size_t ring = g.options.ring_size;
     const std::size_t bytes = sizeof(ThreadState) + ring * sizeof(Event);
-    void* mem = sys::map_pages(bytes);
+    void* mem = nullptr;
+    while (g_free_lock.test_and_set(std::memory_order_acquire)) sys::yield();
+    for (ThreadState** p = &g_free_states; *p != nullptr; p = &(*p)->next) {
+        if ((*p)->map_bytes == bytes) {
+            mem = *p;
+            *p = (*p)->next;
+            break;
+        }
+    }
+    g_free_lock.clear(std::memory_order_release);
+    if (mem != nullptr) {
+        static_cast<ThreadState*>(mem)->~ThreadState();
+    } else {
+        mem = sys::map_pages(bytes);
+    }
     if (mem == nullptr) {
         errno = saved;
         return nullptr;
@@ -91,9 +111,10 @@ ThreadState* register_thread_slow() noexcept {
 }
 
 void unmap_thread(ThreadState* ts) noexcept {
-    const std::size_t bytes = ts->map_bytes;
-    ts->~ThreadState();
-    sys::unmap_pages(ts, bytes);
+    while (g_free_lock.test_and_set(std::memory_order_acquire)) sys::yield();
+    ts->next = g_free_states;
+    g_free_states = ts;
+    g_free_lock.clear(std::memory_order_release);
 }
 
 ThreadState* find_thread(pthread_t t) noexcept {
@@ -107,6 +128,7 @@ void threads_reset_in_child() noexcept {
     // Other threads do not exist in the child; their states stay mapped (a small leak) because
     // the parent's writer may have been reading them mid-fork.
     ThreadState* self = tls_state;
+    g_free_lock.clear(std::memory_order_relaxed);
     g.next_thread_index.store(0, std::memory_order_relaxed);
     if (self == nullptr || self == kClosedThread) {
         g.threads.store(nullptr, std::memory_order_release);

@@ -42,7 +42,10 @@ struct RecordingScope {
     ~RecordingScope() { tls_recording = 0; }
 };
 #else
-struct RecordingScope {};
+struct RecordingScope {
+    RecordingScope() noexcept {}  // user-provided: no unused-variable warning in release builds
+    ~RecordingScope() {}
+};
 #endif
 
 // Exponential interval with the configured mean: a Poisson process over allocated bytes.
