@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -245,4 +248,34 @@ TEST_CASE("bad options are refused with a clear message", "[monitor]") {
     CHECK_THROWS_WITH(heapwise::MemoryMonitor(o), Catch::Contains("stall must be > 0 and <= window"));
     heapwise::MemoryMonitor ok({.psi = false});
     CHECK_THROWS_AS(ok.on_level(nullptr), std::invalid_argument);
+}
+
+TEST_CASE("real clock and real /proc: RSS growth past a byte threshold is reported", "[monitor]") {
+    const std::uint64_t rss = heapwise::memory_stats(heapwise::StatsParts::process).process.rss;
+    REQUIRE(rss > 0);
+    heapwise::MonitorOptions o;
+    o.metric = heapwise::Metric::process;
+    o.warning_bytes = rss + (32u << 20);
+    o.critical_bytes = rss + (1u << 30);
+    o.interval = 20ms;
+    o.psi = false;
+    heapwise::MemoryMonitor mon(o);
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Level> seen;
+    auto sub = mon.on_level([&](Level l, const heapwise::MemoryStats&) {
+        std::lock_guard g(mu);
+        seen.push_back(l);
+        cv.notify_all();
+    });
+    constexpr std::size_t kSize = 64u << 20;
+    auto block = std::make_unique<char[]>(kSize);
+    std::memset(block.get(), 7, kSize);  // touched: resident
+    std::unique_lock lk(mu);
+    CHECK(cv.wait_for(lk, 10s, [&] { return !seen.empty(); }));
+    REQUIRE(!seen.empty());
+    CHECK(seen.front() == Level::warning);
+    CHECK(mon.window().max >= o.warning_bytes);
+    volatile char sink = block[kSize / 2];  // keeps the stores above from being elided
+    CHECK(sink == 7);
 }
