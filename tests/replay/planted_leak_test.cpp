@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analyzer/replay/leaks.hpp"
+#include "analyzer/trace_stats.hpp"
 #include "trace_bytes.hpp"
 
 extern char** environ;
@@ -61,4 +62,15 @@ TEST_CASE("leaks by function name the planted leak with its exact bytes", "[repl
     const GroupedSnapshot all = group(r.points[0], GroupBy::kFunction, &symbols);
     CHECK(all.groups.at("churn").allocs == 200);
     CHECK(all.groups.at("churn").temporary == 200);
+
+    // The replay agrees with the statistics replay (heapwise stats) on the same real trace.
+    TraceReader reader(trace);
+    StatsBuilder stats;
+    reader.read(stats);
+    CHECK(r.facts.allocs == stats.stats().allocs);
+    CHECK(r.facts.peak_bytes == stats.stats().peak_live_bytes);
+    CHECK(r.facts.peak_time_ns == stats.stats().peak_time_ns);
+    CHECK(r.facts.end_bytes == stats.stats().live_bytes);
+    CHECK(r.points[0].live_bytes == stats.stats().live_bytes);
+    CHECK(r.facts.free_of_unknown == stats.stats().free_of_unknown);
 }
