@@ -190,3 +190,23 @@ TEST_CASE("sampled traces are scaled and marked as estimates; lost events are co
     CHECK(r.facts.rss[0].heap_bytes == 1582 + 1005 + 100000);
     CHECK(r.facts.max_rss_bytes == 1 << 20);
 }
+
+TEST_CASE("a truncated trace replays up to its last good block and counts the damage",
+          "[replay]") {
+    test::TempDir dir;
+    write_basic(dir / "t.hwt");
+    const auto size = std::filesystem::file_size(dir / "t.hwt");
+    std::filesystem::resize_file(dir / "t.hwt", size - 3);  // cuts the second block short
+    ReplayRequest req;
+    req.points = {parse_point("peak"), parse_point("end")};
+    const ReplayResult r = replay_trace(dir / "t.hwt", req);
+    CHECK(r.facts.damaged == 1);
+    CHECK_FALSE(r.summary.clean());
+    CHECK(r.points[0].live_bytes == 300);
+    CHECK(r.points[1].live_bytes == 300);
+    CHECK(r.facts.markers.size() == 1);
+    ReplayRequest missing;
+    missing.points = {parse_point("m2")};
+    CHECK_THROWS_AS(replay_trace(dir / "t.hwt", missing), SpecError);
+    CHECK_THROWS_AS(replay_trace(dir / "absent.hwt", req), TraceError);
+}
