@@ -41,7 +41,7 @@ std::vector<std::string> clean_environment(const Command& cmd) {
     for (char** e = environ; *e != nullptr; ++e) {
         const std::string_view s(*e);
         if (s.starts_with("LD_PRELOAD=") || s.starts_with("HEAPWISE_") || s.starts_with("PYTHONMALLOC=") ||
-            s.starts_with("HW_E2E_")) {
+            s.starts_with("HW_E2E_") || s.starts_with("MALLOC_PERTURB_=")) {
             continue;
         }
         const auto eq = s.find('=');

@@ -60,6 +60,7 @@ public:
         pending_realloc_.erase(key(e.thread));
         auto [it, fresh] = f_.live.try_emplace(e.addr, b);
         if (!fresh) {
+            ++f_.allocs_of_live;
             inconsistent("alloc of live address " + hex(e.addr) + " (size " + std::to_string(e.size) +
                          ") at event " + std::to_string(seq) + ", allocated at event " +
                          std::to_string(it->second.seq));
@@ -77,6 +78,7 @@ public:
         const auto it = f_.live.find(e.addr);
         if (it == f_.live.end()) {
             op.known = false;
+            ++f_.unknown_frees;
             inconsistent("free of unknown address " + hex(e.addr) + " at event " + std::to_string(seq));
         } else {
             op.block = it->second;
@@ -98,12 +100,14 @@ public:
         const auto pending = pending_realloc_.find(key(e.thread));
         if (pending == pending_realloc_.end() || pending->second.addr != e.addr) {
             op.known = false;
+            ++f_.unmatched_failed;
             inconsistent("realloc-failed of " + hex(e.addr) + " not just freed by realloc, at event " +
                          std::to_string(seq));
         } else {
             op.block = pending->second;
             pending_realloc_.erase(pending);
             if (!f_.live.try_emplace(e.addr, op.block).second) {
+                ++f_.allocs_of_live;
                 inconsistent("realloc-failed restores live address " + hex(e.addr));
             }
         }

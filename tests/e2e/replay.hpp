@@ -80,7 +80,11 @@ struct TraceFacts {
     std::uint64_t allocs = 0, frees = 0, realloc_failed = 0, bytes_allocated = 0;
     std::vector<Op> ops;
     std::unordered_map<std::uint64_t, Block> live;
-    std::uint64_t inconsistencies = 0;
+    std::uint64_t inconsistencies = 0;  // the sum of the three below
+    std::uint64_t allocs_of_live = 0;   // an allocation returned an address still live
+    std::uint64_t unknown_frees = 0;    // a free of an address not live (in a fork child: may be a
+                                        // block inherited from the parent, allocated before the trace)
+    std::uint64_t unmatched_failed = 0; // a failed realloc of a block its thread did not just free
     std::vector<std::string> inconsistency_samples;  // the first few, for messages
     std::vector<std::string> damage;                  // the reader's damage reports
     hwa::StackTable stacks;

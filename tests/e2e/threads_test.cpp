@@ -58,7 +58,7 @@ TEST_CASE("cross-thread frees replay in order, with exact totals", "[e2e][thread
     const auto shared = std::count_if(threads_per_addr.begin(), threads_per_addr.end(),
                                       [](const auto& kv) { return kv.second.size() > 1; });
     INFO("cross-thread frees " << cross << ", addresses allocated by several threads " << shared);
-    CHECK(cross > allocs / 4);
+    CHECK(cross > allocs / 4);  // with 4 threads on 2 cores, about half change hands
     CHECK(shared > 50);
 }
 
@@ -172,6 +172,9 @@ TEST_CASE("fork with a busy allocating thread: each child writes its own trace",
         }
         CHECK(std::find(children.begin(), children.end(), t.info->pid) != children.end());
         CHECK(t.info->ppid == static_cast<std::uint64_t>(fr.outcome.pid));
+        // The child may free blocks inherited from before the fork, nothing else is inconsistent.
+        CHECK(t.allocs_of_live == 0);
+        CHECK(t.unmatched_failed == 0);
         CHECK(f.all("child_tracing").size() == 5);
         REQUIRE(ops.size() == 7);
         for (const auto& op : ops) CHECK(op.block.size == 777);

@@ -38,7 +38,7 @@ __attribute__((noinline)) void do_surface(void) {
 
     void* r0 = realloc(NULL, 1002);
     keep("realloc_null", r0);
-    void* r1 = realloc(r0, 50000);  /* grows: moves */
+    void* r1 = realloc(r0, 50000);  /* grows (in place or moving) */
     keep("realloc_grow", r1);
     void* r2 = realloc(r1, 1003);   /* shrinks: glibc keeps the block */
     keep("realloc_shrink", r2);

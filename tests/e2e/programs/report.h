@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <link.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,10 @@ static inline void report_line(const char* fmt, ...) {
     if (write(1, buf, (size_t)n) != n) _exit(90);
 }
 
-static inline void report_ptr(const char* name, const void* p) { report_line("ptr %s %p", name, p); }
+/* 0x0 for NULL (glibc's %p would print "(nil)"). */
+static inline void report_ptr(const char* name, const void* p) {
+    report_line("ptr %s 0x%lx", name, (unsigned long)(uintptr_t)p);
+}
 
 typedef void (*report_fn)(void);
 
