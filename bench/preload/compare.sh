@@ -8,7 +8,7 @@
 # its output into ns per pair and ratios to the untraced pair.
 #
 #   bench/preload/compare.sh [--build DIR] [--rounds N] [--ops N] [--depth N] [--threads "1 2"]
-#                            [--configs "untraced heapwise heapwise-cached heaptrack"] [--hook]
+#                            [--configs "untraced heapwise heapwise-cached heaptrack"] [--hook | --hook-only]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,6 +23,7 @@ while (($#)); do
     --threads) thread_counts=$2; shift 2 ;;
     --configs) configs=$2; shift 2 ;;
     --hook) hook=1; shift ;;
+    --hook-only) hook=1 thread_counts=""; shift ;;
     *) echo "compare.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -72,6 +73,7 @@ run_one() {
 }
 
 read -r -a config_list <<<"$configs"
+if [[ -n $thread_counts ]]; then
 echo "# alloc_workload --ops $ops --depth $depth, $rounds paired rounds, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for threads in $thread_counts; do
   for ((round = 0; round < rounds; ++round)); do
@@ -111,8 +113,10 @@ for t in threads_list:
         else:
             print(f"| {t} | {c} | {span(wall_r)} | {span(cpu_r)} | {med(added):.0f} | {2*med(added):.0f} | {med(bpe):.2f} | {med(eps)/1e6:.2f} M | {med(per_op):.0f} |")
 PY
+fi
 
 if ((hook)); then
+  echo "# hook_bench, 3 repetitions of 0.3 s, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
   bench=$build/bench/preload/hook_bench
   "$bench" --benchmark_format=json --benchmark_out="$tmp/hook.json" --benchmark_out_format=json \
     --benchmark_min_time=0.3 --benchmark_repetitions=3 >/dev/null
@@ -127,14 +131,18 @@ for b in data["benchmarks"]:
     kind, depth, u, threads = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
     key = (depth, threads, "untraced" if kind == "untraced" else unw[u])
     # items_per_second counts pairs of every thread: its inverse is the machine's ns per pair.
-    pairs.setdefault(key, {"wall": []})
+    pairs.setdefault(key, {"wall": [], "cpu": []})
     pairs[key]["wall"].append(1e9 / b["items_per_second"])
-print("| depth | threads | path | ns per pair (wall, all threads) | per-thread ns per pair | added ns per pair | ratio to untraced |")
-print("| --- | --- | --- | --- | --- | --- | --- |")
+    # cpu_time per iteration: CPU of the benchmark threads only (the writer thread's is not in it).
+    pairs[key]["cpu"].append(b["cpu_time"])
+print("| depth | threads | path | ns per pair (wall, all threads) | per-thread ns per pair | added ns per pair (wall) | ratio to untraced (wall) | CPU ns per pair, benchmark threads | CPU ratio |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for (depth, threads, path) in sorted(pairs, key=lambda k: (k[0], k[1], k[2] != "untraced", k[2])):
     ns = statistics.median(pairs[(depth, threads, path)]["wall"])
     base = statistics.median(pairs[(depth, threads, "untraced")]["wall"])
     added = "-" if path == "untraced" else f"{ns - base:.0f}"
-    print(f"| {depth} | {threads} | {path} | {ns:.0f} | {ns*threads:.0f} | {added} | {ns/base:.1f} |")
+    cpu = statistics.median(pairs[(depth, threads, path)]["cpu"])
+    cpu0 = statistics.median(pairs[(depth, threads, "untraced")]["cpu"])
+    print(f"| {depth} | {threads} | {path} | {ns:.0f} | {ns*threads:.0f} | {added} | {ns/base:.1f} | {cpu:.0f} | {cpu/cpu0:.1f} |")
 PY
 fi
