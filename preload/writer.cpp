@@ -214,6 +214,17 @@ void unlink_thread(ThreadState* ts) noexcept {
     }
 }
 
+// What a full ring made this thread drop since the last look, as one kLost record.
+void emit_lost(ThreadState* ts, std::uint64_t t) noexcept {
+    const std::uint64_t a = ts->lost_allocs.exchange(0, std::memory_order_relaxed);
+    const std::uint64_t f = ts->lost_frees.exchange(0, std::memory_order_relaxed);
+    const std::uint64_t b = ts->lost_bytes.exchange(0, std::memory_order_relaxed);
+    if (a + f != 0) {
+        c.w->enc.lost(t, ts->index, a, f, b);
+        c.lost.fetch_add(a + f, std::memory_order_relaxed);
+    }
+}
+
 // One merge round; returns the number of events emitted.
 std::uint64_t round(bool final) noexcept {
 #if defined(__SANITIZE_THREAD__)
@@ -271,6 +282,7 @@ std::uint64_t round(bool final) noexcept {
         Cursor& cur = c.cursors[i];
         cur.ts->ring.release_to(cur.pos);
         if (cur.final && cur.ts->start_emitted && (final || cur.ts->exit_ns < w)) {
+            if (!c.failed) emit_lost(cur.ts, ticks(cur.ts->exit_ns));  // before the state is reused
             c.w->enc.thread_exit(ticks(cur.ts->exit_ns), cur.ts->index);
             unlink_thread(cur.ts);
             unmap_thread(cur.ts);
@@ -284,13 +296,7 @@ void writer_records(std::uint64_t now) noexcept {
     BlockEncoder& enc = c.w->enc;
     const std::uint64_t t = ticks(now);
     for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
-        const std::uint64_t a = ts->lost_allocs.exchange(0, std::memory_order_relaxed);
-        const std::uint64_t f = ts->lost_frees.exchange(0, std::memory_order_relaxed);
-        const std::uint64_t b = ts->lost_bytes.exchange(0, std::memory_order_relaxed);
-        if (a + f != 0) {
-            enc.lost(t, ts->index, a, f, b);
-            c.lost.fetch_add(a + f, std::memory_order_relaxed);
-        }
+        emit_lost(ts, t);
     }
     const std::uint64_t after_exit = g.lost_after_exit.exchange(0, std::memory_order_relaxed);
     if (after_exit != 0) {
