@@ -71,6 +71,7 @@ struct Control {
     std::size_t emitted_cap = 0;
     std::uint64_t last_flush_ns = 0, last_rss_ns = 0, last_period_ns = 0, last_rescan_ns = 0;
     std::uint64_t periods = 0;
+    std::uint64_t rescan_cost_ns = 0;
     std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
@@ -115,13 +116,17 @@ void emit_stack(StackId id, std::uint64_t t) noexcept {
     }
     const auto frames = g.stacks.frames(id);
     // A frame outside every known executable mapping means a module appeared (dlopen, or the
-    // loader's own NSS/iconv loads): rescan, at most once per millisecond, before the stack.
+    // loader's own NSS/iconv loads): rescan before the stack. A frame that no rescan explains
+    // (JIT code, a bogus frame-pointer link) would rescan forever, so rescans are spaced by
+    // 10 ms or 20 times their own cost, whichever is longer (at most 5% of the writer's time).
     for (const std::uintptr_t f : frames) {
         if (!c.w->modules.covers(f - 1)) {
             const std::uint64_t now = sys::now_ns();
-            if (now - c.last_rescan_ns > 1'000'000) {
+            const std::uint64_t gap = c.rescan_cost_ns * 20 > 10'000'000 ? c.rescan_cost_ns * 20 : 10'000'000;
+            if (now - c.last_rescan_ns > gap) {
                 c.w->modules.rescan(c.w->enc, t);
-                c.last_rescan_ns = now;
+                c.last_rescan_ns = sys::now_ns();
+                c.rescan_cost_ns = c.last_rescan_ns - now;
             }
             break;
         }
