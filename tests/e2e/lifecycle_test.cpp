@@ -166,7 +166,9 @@ TEST_CASE("SIGKILL mid-run: the trace reads up to its last block and holds the f
     TempDir dir;
     Process p(traced({{Paths::get().program("e2e_exit_paths").string(), "spin"}}, dir.path()));
     REQUIRE(p.wait_for_stdout("t1 ", 20s));
-    std::this_thread::sleep_for(700ms);  // > 1.5 s after the program started allocating
+    // Killed 2.2 s after the program started allocating: a flush at least once a second must
+    // have written everything of the first second by then, even with the writer a little late.
+    std::this_thread::sleep_for(1200ms);
     p.signal(SIGKILL);
     const Outcome r = p.wait();
     INFO(r.describe());

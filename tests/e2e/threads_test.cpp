@@ -58,7 +58,7 @@ TEST_CASE("cross-thread frees replay in order, with exact totals", "[e2e][thread
     const auto shared = std::count_if(threads_per_addr.begin(), threads_per_addr.end(),
                                       [](const auto& kv) { return kv.second.size() > 1; });
     INFO("cross-thread frees " << cross << ", addresses allocated by several threads " << shared);
-    CHECK(cross > allocs / 4);  // with 4 threads on 2 cores, about half change hands
+    CHECK(cross > allocs / 8);  // 4 threads yielding often on 2 cores: many blocks change hands
     CHECK(shared > 50);
 }
 
