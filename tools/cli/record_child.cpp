@@ -17,18 +17,14 @@ namespace heapwise::cli {
 
 namespace {
 
-volatile sig_atomic_t g_child_pid = 0;
-
-extern "C" void forward_signal(int sig) {
-    const pid_t pid = g_child_pid;
-    if (pid > 0) ::kill(pid, sig);
-}
-
 constexpr int kForwarded[] = {SIGTERM, SIGHUP};
 constexpr int kIgnored[] = {SIGINT, SIGQUIT};
 
 }  // namespace
 
+// Waiting is synchronous: SIGCHLD, SIGTERM and SIGHUP stay blocked and are taken with
+// sigwaitinfo, so no handler runs at all (handlers in a process blocked in waitpid are also
+// what sanitizer runtimes defer indefinitely).
 ChildOutcome run_child(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
     std::vector<char*> args, envp;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -39,27 +35,25 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::vector<s
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return ChildOutcome{-1, errno, 0};
 
-    // Set up our dispositions before fork so no signal finds a gap; the child restores the
+    // Dispositions are set before fork so no signal finds a gap; the child restores the
     // originals (an ignored SIGINT would otherwise survive exec) and the original mask.
     struct sigaction saved[NSIG] = {};
-    sigset_t block, old_mask;
-    sigemptyset(&block);
-    for (int s : kForwarded) sigaddset(&block, s);
-    ::sigprocmask(SIG_BLOCK, &block, &old_mask);
-    struct sigaction ignore = {};
+    sigset_t waited, old_mask;
+    sigemptyset(&waited);
+    sigaddset(&waited, SIGCHLD);
+    for (int s : kForwarded) sigaddset(&waited, s);
+    ::sigprocmask(SIG_BLOCK, &waited, &old_mask);
+    struct sigaction ignore = {}, dfl = {};
     ignore.sa_handler = SIG_IGN;
+    dfl.sa_handler = SIG_DFL;
     for (int s : kIgnored) ::sigaction(s, &ignore, &saved[s]);
-    struct sigaction fwd = {};
-    fwd.sa_handler = forward_signal;
-    fwd.sa_flags = SA_RESTART;
-    sigemptyset(&fwd.sa_mask);
-    for (int s : kForwarded) ::sigaction(s, &fwd, &saved[s]);
+    ::sigaction(SIGCHLD, &dfl, &saved[SIGCHLD]);  // SIG_IGN would make the kernel reap it for us
 
     ChildOutcome out;
     out.pid = ::fork();
     if (out.pid == 0) {
         for (int s : kIgnored) ::sigaction(s, &saved[s], nullptr);
-        for (int s : kForwarded) ::sigaction(s, &saved[s], nullptr);
+        ::sigaction(SIGCHLD, &saved[SIGCHLD], nullptr);
         ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
         ::close(pipefd[0]);
         ::execvpe(args[0], args.data(), envp.data());
@@ -70,8 +64,6 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::vector<s
     }
     const int fork_errno = errno;
     ::close(pipefd[1]);
-    if (out.pid > 0) g_child_pid = out.pid;
-    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);  // pending SIGTERM/SIGHUP now reach the child
 
     if (out.pid < 0) {
         out.exec_errno = fork_errno;
@@ -81,13 +73,23 @@ ChildOutcome run_child(const std::vector<std::string>& argv, const std::vector<s
         while ((n = ::read(pipefd[0], &err, sizeof(err))) < 0 && errno == EINTR) {
         }
         if (n == static_cast<ssize_t>(sizeof(err))) out.exec_errno = err;
-        while (::waitpid(out.pid, &out.status, 0) < 0 && errno == EINTR) {
+        for (;;) {
+            const pid_t r = ::waitpid(out.pid, &out.status, WNOHANG);
+            if (r == out.pid || (r < 0 && errno != EINTR)) break;
+            siginfo_t info{};
+            const int sig = ::sigwaitinfo(&waited, &info);
+            if (sig == SIGTERM || sig == SIGHUP) ::kill(out.pid, sig);
         }
     }
     ::close(pipefd[0]);
-    g_child_pid = 0;
     for (int s : kIgnored) ::sigaction(s, &saved[s], nullptr);
-    for (int s : kForwarded) ::sigaction(s, &saved[s], nullptr);
+    ::sigaction(SIGCHLD, &saved[SIGCHLD], nullptr);
+    // Drop what is still pending of the waited signals before unblocking them: a forwarded
+    // SIGTERM has done its work, and must not now kill us before we report.
+    const struct timespec zero = {0, 0};
+    while (::sigtimedwait(&waited, nullptr, &zero) > 0) {
+    }
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     return out;
 }
 
