@@ -125,7 +125,9 @@ void CacheCore::insert_locked(Shard& s, Entry* e) {
     if (e->state == EntryState::disk) {
         ++s.disk_items;
     } else {
-        e->list_stamp = e->last_use = epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
+        // Placements take even stamps and leave the epoch odd, so a read after this placement
+        // stamps a use strictly newer than it (no tie with the entry placed last).
+        e->list_stamp = e->last_use = epoch_.fetch_add(2, std::memory_order_relaxed) + 1;
         s.lru.push_front(e);
         s.lru_bytes.fetch_add(e->value_charge, std::memory_order_relaxed);
         ++s.memory_items;

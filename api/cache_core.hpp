@@ -1,6 +1,7 @@
 // CacheCore: the implementation behind heapwise::Cache. Entries live in N shards, each with its
 // own lock, hash table and LRU list; the memory budget is global (one atomic byte count) and
-// eviction takes victims from the shard holding the most evictable bytes. Rules: no lock is held
+// eviction takes the globally least recently used entry (shard tails compared by stamp), so a
+// set never evicts what it just stored while older entries exist. Rules: no lock is held
 // across file I/O, across a listener call or while taking another shard's lock; a shard lock may
 // be held while taking the spill index lock, never the reverse.
 #pragma once
@@ -155,9 +156,10 @@ private:
     std::unique_ptr<SpillStore> store_;
 
     std::atomic<std::size_t> limit_;
-    // Advanced whenever an entry is placed at an LRU front; hits stamp entries with it (a read
-    // of a shared counter, no write), so a tail's use can be compared with its placement and
-    // the tails of different shards with each other (global LRU order).
+    // Advanced by 2 whenever an entry is placed at an LRU front (placements even, the epoch
+    // odd between them); hits stamp entries with it (a read of a shared counter, no write), so
+    // a tail's use can be compared with placements and the tails of different shards with each
+    // other (global LRU order).
     std::atomic<std::uint64_t> epoch_{1};
     std::atomic<std::size_t> memory_bytes_{0};    // every entry's charge (disk entries: index)
     std::atomic<std::size_t> spilling_bytes_{0};  // value charges being written right now

@@ -63,10 +63,11 @@ struct Entry {
     }
 };
 
-// Most recently placed at the front. Hits do not relink (that would write two neighbours'
-// cache lines on every hit): they stamp the entry, and eviction gives a stamped tail entry a
-// second chance at the front instead (LRU with lazy promotion). A sentinel makes unlinking
-// branch-free.
+// Ordered by list_stamp, the newest at the front. Hits do not relink (that would write two
+// neighbours' cache lines on every hit): they stamp the entry's last_use, and eviction moves a
+// tail entry used since its placement to where that use belongs (reposition), so the tail is
+// always the least recently used entry of the list once it has been settled. A sentinel makes
+// unlinking branch-free.
 class LruList {
 public:
     LruList() noexcept { head_.prev = head_.next = &head_; }
@@ -85,16 +86,36 @@ public:
         e->next->prev = e->prev;
         e->prev = e->next = nullptr;
     }
-    void touch(Entry* e) noexcept {
-        if (head_.next == e) return;
+    // Re-stamps e (on the list) with its last use and moves it behind every entry placed after
+    // that use and ahead of every entry placed before it (ties: ahead). Searches from both ends
+    // at once, so it costs twice the distance to the nearer end.
+    void reposition(Entry* e) noexcept {
+        const std::uint64_t use = e->last_use;
+        e->list_stamp = use;
         unlink(e);
-        push_front(e);
+        // e goes right after `after`: the first entry from the front placed at or before `use`
+        // follows it, the first one from the tail placed after `use` precedes it.
+        Entry* f = head_.next;
+        Entry* b = head_.prev;
+        Entry* after = nullptr;
+        for (;;) {
+            if (f == &head_ || f->list_stamp <= use) {
+                after = f->prev;
+                break;
+            }
+            if (b == &head_ || b->list_stamp > use) {
+                after = b;
+                break;
+            }
+            f = f->next;
+            b = b->prev;
+        }
+        e->prev = after;
+        e->next = after->next;
+        after->next->prev = e;
+        after->next = e;
     }
     Entry* back() noexcept { return empty() ? nullptr : head_.prev; }
-    // The entry placed just after e (toward the front), or nullptr when e is the front.
-    const Entry* ahead_of(const Entry* e) const noexcept {
-        return e->prev == &head_ ? nullptr : e->prev;
-    }
 
 private:
     Entry head_;

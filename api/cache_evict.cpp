@@ -14,8 +14,9 @@ Shard* CacheCore::coldest_shard() {
         Shard& s = shards_[i];
         if (s.lru_bytes.load(std::memory_order_relaxed) == 0) continue;
         std::lock_guard lk(s.mu);
-        // A list is ordered by placement stamp, so the tail's stamp bounds the recency of every
-        // entry in the shard from below; promotions settle the rest (see shrink_to).
+        // A list is ordered by stamp and an entry's last use is never older than its stamp, so
+        // the tail's stamp bounds the recency of every entry in the shard from below; shrink_to
+        // settles a tail that was used since (LRU across shards, to the epoch).
         if (const Entry* tail = s.lru.back(); tail != nullptr && tail->list_stamp < best_use) {
             best_use = tail->list_stamp;
             best = &s;
@@ -49,25 +50,18 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
         {
             std::lock_guard lk(best->mu);
             Entry* e = best->lru.back();
-            // Second chance for entries used since they were placed (lazy promotion), unless
-            // that use is older than the placement of the entry ahead: then every other entry
-            // was used more recently and e is the true LRU. Ends: each promoted entry gets a
-            // fresh stamp newer than its last use.
-            auto promote = [&](const Entry* x) {
-                const Entry* ahead = best->lru.ahead_of(x);
-                return x->last_use > x->list_stamp &&
-                       (ahead == nullptr || x->last_use >= ahead->list_stamp);
-            };
-            bool promoted = false;
-            while (e != nullptr && promote(e)) {
-                best->lru.touch(e);
-                e->list_stamp = e->last_use = epoch_.fetch_add(1, std::memory_order_relaxed) + 1;
+            // A tail used since its placement is not necessarily this shard's least recently
+            // used entry: move it to where its last use belongs. Its stamp is that use (not a
+            // fresh one), so it never looks newer than entries set after it was read.
+            bool restamped = false;
+            while (e != nullptr && e->last_use > e->list_stamp) {
+                best->lru.reposition(e);
                 e = best->lru.back();
-                promoted = true;
+                restamped = true;
             }
-            // This shard's tail changed: compare shards again (the loop ends because every
-            // pass evicts or promotes, and a promoted entry needs a new use to be promoted again).
-            if (e == nullptr || promoted) continue;
+            // This shard's tail stamp rose: compare shards again. Ends: a re-stamped entry
+            // needs a new use to be re-stamped again, and every other pass evicts.
+            if (e == nullptr || restamped) continue;
             value_moved += e->value_charge;
             if (expired(e)) {
                 ++best->expirations;
