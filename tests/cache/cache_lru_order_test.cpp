@@ -184,3 +184,21 @@ TEST_CASE("entries read since they were set outlive older unread ones across sha
     }
     for (const std::string& k : read) REQUIRE(cache.contains(k));
 }
+
+TEST_CASE("a large set evicting several entries keeps itself over an entry read earlier",
+          "[cache]") {
+    // One shard: x is read after y is set, then n (2.5 entries' worth) needs two evictions.
+    // LRU order is y (set, unread), x (read before n was set), n: n must stay.
+    Cache probe({.max_memory = 1_MiB, .max_disk = 0});
+    const std::size_t c = probe.entry_charge(1, 1000);
+    Recorder rec;
+    Cache cache({.max_memory = 3 * c, .max_disk = 0, .shards = 1, .listener = rec.fn()});
+    cache.set("x", std::string_view(value_of(1000, 'x')));
+    cache.set("y", std::string_view(value_of(1000, 'y')));
+    REQUIRE(cache.get("x"));
+    rec.current = "n";
+    cache.set("n", std::string_view(value_of(2 * c, 'n')));
+    REQUIRE(cache.contains("n"));
+    REQUIRE(rec.victims == std::vector<std::string>{"y", "x"});
+    REQUIRE(cache.memory_bytes() <= 3 * c);
+}
