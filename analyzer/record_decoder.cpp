@@ -51,6 +51,12 @@ public:
         if (v > std::numeric_limits<std::uint32_t>::max()) fail(field, "value exceeds 32 bits");
         return static_cast<std::uint32_t>(v);
     }
+    // Skips a sized extension record's len:var and body (trace_format.hpp, kFirstSizedKind).
+    void skip_sized(std::string_view field) {
+        const std::uint64_t n = var(field);
+        if (n > static_cast<std::uint64_t>(end_ - p_)) fail(field, "record runs past the block");
+        p_ += n;
+    }
     std::string str(std::string_view field) {
         const std::uint64_t n = var(field);
         if (n > hf::kMaxStringSize) fail(field, "string longer than kMaxStringSize");
@@ -178,6 +184,8 @@ public:
                 return v_.on_end(e);
             }
         }
+        // A sized kind this reader does not know came with a later minor version: skip it.
+        if (kind >= hf::kFirstSizedKind) return c_.skip_sized("len");
         c_.fail("kind", "unknown record kind " + std::to_string(kind));
     }
 

@@ -94,6 +94,12 @@ enum class RecordKind : std::uint8_t {
 };
 inline constexpr std::uint8_t kRecordKindCount = 15;
 
+// Extension records: a kind byte >= kFirstSizedKind is followed by len:var and len bytes of
+// fields. Compatible additions (a minor version) add new kinds only in this range and never add
+// fields to an existing kind, so a reader skips any sized kind it does not know and goes on.
+// Kinds between kRecordKindCount and kFirstSizedKind are reserved for a new major version.
+inline constexpr std::uint8_t kFirstSizedKind = 128;
+
 // kProcessInfo fields, in order:
 //   pid:var, ppid:var, start_unix_ns:var, start_monotonic_ns:var, tick_ns:var,
 //   pointer_size:u8, mode:u8 (Mode), sample_interval:var (mean bytes between samples; 0 unless

@@ -273,3 +273,28 @@ TEST_CASE("the examples in docs/trace-format.md hold", "[reader]") {
     CHECK(w.out == Bytes{0xAC, 0x02});
     CHECK(format::zigzag(-2) == 3);
 }
+
+TEST_CASE("sized extension records of a later minor version are skipped", "[reader]") {
+    RecordWriter w;
+    w.kind(K::kRss).var(0).var(4096);
+    w.u8(200).var(3).u8(1).u8(2).u8(3);  // unknown sized kind: len 3, three bytes of fields
+    w.u8(format::kFirstSizedKind).var(0);  // an empty one
+    w.kind(K::kRss).var(0).var(8192);
+    Bytes file = test::file_header_bytes();
+    test::append(file, test::block_bytes(w.out));
+    test::TempDir dir;
+    test::write_file(dir / "ext.hwt", file);
+    const auto c = read_all(dir / "ext.hwt");
+    CHECK(c.summary.clean());
+    REQUIRE(c.events.size() == 2);
+    CHECK(std::get<Rss>(c.events[1]).rss_bytes == 8192);
+
+    RecordWriter bad;  // a sized record whose length runs past the block is damage, not a skip
+    bad.u8(130).var(50).u8(1);
+    Bytes file2 = test::file_header_bytes();
+    test::append(file2, test::block_bytes(bad.out));
+    test::write_file(dir / "ext-bad.hwt", file2);
+    const auto c2 = read_all(dir / "ext-bad.hwt");
+    REQUIRE(c2.summary.damaged == 1);
+    CHECK(c2.summary.damage.front().field() == "len");
+}
