@@ -12,25 +12,9 @@
 
 namespace heapwise::api {
 
-namespace {
-
-// heapwise::Cache exposes no lifetime handle, and a Cache& alone dangles once the cache is
-// destroyed or moved. Its one member is the shared CacheCore; an explicit instantiation may name
-// a private member ([temp.spec.general]/6), which gives a weak reference to that core without
-// changing cache.hpp. Replace with a public accessor if Cache grows one.
-using CoreMember = std::shared_ptr<CacheCore> Cache::*;
-std::shared_ptr<CacheCore>& core_of(Cache& cache);
-template <CoreMember M>
-struct CoreAccess {
-    friend std::shared_ptr<CacheCore>& core_of(Cache& cache) { return cache.*M; }
-};
-template struct CoreAccess<&Cache::core_>;
-
-}  // namespace
-
 CacheLink::CacheLink(Cache& cache, const AttachOptions& o, const MonitorOptions& m)
-    : core_(core_of(cache)),
-      id_(core_of(cache).get()),
+    : core_(cache.core_),
+      id_(cache.core_.get()),
       opt_(o),
       metric_(m.metric),
       bytes_mode_(m.warning_bytes != 0),
@@ -47,7 +31,7 @@ CacheLink::CacheLink(Cache& cache, const AttachOptions& o, const MonitorOptions&
     if (o.regrow_interval.count() < 0) bad("regrow_interval must be >= 0");
 }
 
-bool CacheLink::same(Cache& cache) const { return core_of(cache).get() == id_; }
+bool CacheLink::same(Cache& cache) const { return cache.core_.get() == id_; }
 
 std::string CacheLink::why(Level level, const Reading& r) const {
     const char* what = metric_ == Metric::container ? "container usage"

@@ -24,6 +24,7 @@ namespace heapwise {
 
 namespace api {
 class CacheCore;
+class CacheLink;
 }
 
 // Why an entry left memory (or the cache). Reported to the eviction listener.
@@ -166,6 +167,8 @@ public:
     std::size_t entry_charge(std::size_t key_size, std::size_t value_size) const noexcept;
 
 private:
+    // MemoryMonitor::attach holds the core weakly, so a destroyed or moved cache never dangles.
+    friend class api::CacheLink;
     std::shared_ptr<api::CacheCore> core_;
 };
 
