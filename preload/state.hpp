@@ -51,6 +51,7 @@ struct Global {
     std::atomic<std::uint64_t> signal_snapshots{0};
     std::atomic<std::uint64_t> lost_after_exit{0};  // events of threads after their end
     std::atomic<int> waiting{0};  // producers waiting for room in a full ring
+    std::atomic<std::uint32_t> writer_wake{0};  // bumped (and futex-woken) when one starts waiting
     StackTable stacks;
     LabelSlab labels;
     SampledSet sampled;

@@ -43,6 +43,10 @@ void close_fd(int fd) noexcept;
 std::uint64_t rss_bytes() noexcept;
 
 void sleep_ns(std::uint64_t ns) noexcept;
+// Sleeps up to ns while *word == expected (FUTEX_WAIT, private); returns at once otherwise.
+void futex_wait(const void* word, std::uint32_t expected, std::uint64_t ns) noexcept;
+// Wakes every thread in futex_wait on word.
+void futex_wake(const void* word) noexcept;
 void yield() noexcept;
 // Blocks every signal in the calling thread (the writer must never run a program's handler).
 void block_all_signals() noexcept;

@@ -88,12 +88,18 @@ std::int64_t next_sample_interval(ThreadState* ts) noexcept {
                                                         std::uint64_t size) noexcept {
     const bool lossy = g.options.mode == format::Mode::kLossy;
     struct Waiting {  // tells the writer not to sleep between rounds
-        Waiting() noexcept { g.waiting.fetch_add(1, std::memory_order_relaxed); }
+        Waiting() noexcept { g.waiting.fetch_add(1, std::memory_order_seq_cst); }
         ~Waiting() { g.waiting.fetch_sub(1, std::memory_order_relaxed); }
     } waiting;
     for (unsigned spin = 0; !lossy; ++spin) {
         if (Event* e = ts->ring.try_reserve()) return e;
         if (!writer_running() || g.recording.load(std::memory_order_relaxed) == 0) break;
+        if (spin == 16) {
+            // Still full after a short spin: the writer may be asleep between rounds; wake it
+            // (one system call per full ring, never per event).
+            g.writer_wake.fetch_add(1, std::memory_order_seq_cst);
+            sys::futex_wake(&g.writer_wake);
+        }
         if (spin < 64) {
             __builtin_ia32_pause();
         } else if (spin < 256) {
