@@ -73,6 +73,7 @@ struct Control {
     std::uint64_t last_flush_ns = 0, last_rss_ns = 0, last_period_ns = 0, last_rescan_ns = 0;
     std::uint64_t periods = 0;
     std::uint64_t rescan_cost_ns = 0;
+    bool rescan_unexplained = false;  // the last rescan a frame asked for did not explain it
     std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
@@ -135,17 +136,20 @@ void emit_stack(StackId id, std::uint64_t t) noexcept {
     }
     const auto frames = g.stacks.frames(id);
     // A frame outside every known executable mapping means a module appeared (dlopen, or the
-    // loader's own NSS/iconv loads): rescan before the stack. A frame that no rescan explains
-    // (JIT code, a bogus frame-pointer link) would rescan forever, so rescans are spaced by
-    // 10 ms or 20 times their own cost, whichever is longer (at most 5% of the writer's time).
+    // loader's own NSS/iconv loads): rescan before the stack, so the module record precedes it.
+    // A frame that no rescan explains (JIT code, a bogus frame-pointer link) would rescan
+    // forever, so once a rescan left its frame unexplained, rescans are spaced by 10 ms or 20
+    // times their own cost, whichever is longer (at most 5% of the writer's time); a rescan
+    // that explained its frame (a real dlopen) lifts the spacing again.
     for (const std::uintptr_t f : frames) {
         if (!c.w->modules.covers(f - 1)) {
             const std::uint64_t now = sys::now_ns();
             const std::uint64_t gap = c.rescan_cost_ns * 20 > 10'000'000 ? c.rescan_cost_ns * 20 : 10'000'000;
-            if (now - c.last_rescan_ns > gap) {
+            if (!c.rescan_unexplained || now - c.last_rescan_ns > gap) {
                 c.w->modules.rescan(c.w->enc, t);
                 c.last_rescan_ns = sys::now_ns();
                 c.rescan_cost_ns = c.last_rescan_ns - now;
+                c.rescan_unexplained = !c.w->modules.covers(f - 1);
             }
             break;
         }
@@ -427,6 +431,7 @@ bool writer_start(int fd) noexcept {
     c.failed = false;
     c.reason = format::EndReason::kExit;
     c.last_stack = StackId::kNone;
+    c.rescan_unexplained = false;
     c.periods = 0;
     for (auto* a : {&c.events, &c.allocs, &c.frees, &c.bytes_allocated, &c.lost, &c.stacks, &c.threads}) {
         a->store(0, std::memory_order_relaxed);
