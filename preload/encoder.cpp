@@ -73,6 +73,7 @@ void BlockEncoder::var(std::uint64_t v) noexcept { size_ = format::put_varint(bu
 void BlockEncoder::str(std::string_view s) noexcept {
     s = clip(s);
     var(s.size());
+    if (s.empty()) return;  // a default string_view has a null data(), which memcpy may not take
     std::memcpy(buf_ + size_, s.data(), s.size());
     size_ += s.size();
 }

@@ -73,7 +73,11 @@ struct Control {
     std::uint64_t last_flush_ns = 0, last_rss_ns = 0, last_period_ns = 0, last_rescan_ns = 0;
     std::uint64_t periods = 0;
     std::uint64_t rescan_cost_ns = 0;
-    bool rescan_unexplained = false;  // the last rescan a frame asked for did not explain it
+    // 64 KiB regions of frames that a rescan did not explain (JIT code, a bogus frame-pointer
+    // link), most recent last; only frames there wait for the rescan spacing.
+    static constexpr unsigned kUnexplainedSlots = 16;
+    std::uintptr_t unexplained[kUnexplainedSlots] = {};
+    unsigned unexplained_count = 0;
     std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
@@ -124,6 +128,15 @@ void flush_block() noexcept {
     c.last_flush_ns = sys::now_ns();
 }
 
+bool unexplained_region(std::uintptr_t frame) noexcept {
+    const unsigned n = c.unexplained_count < Control::kUnexplainedSlots ? c.unexplained_count
+                                                                         : Control::kUnexplainedSlots;
+    for (unsigned i = 0; i < n; ++i) {
+        if (c.unexplained[i] == frame >> 16) return true;
+    }
+    return false;
+}
+
 void emit_stack(StackId id, std::uint64_t t) noexcept {
     const auto i = static_cast<std::uint32_t>(id);
     if (i == 0 || (i < c.emitted_cap && c.emitted[i] != 0)) return;
@@ -138,20 +151,31 @@ void emit_stack(StackId id, std::uint64_t t) noexcept {
     // A frame outside every known executable mapping means a module appeared (dlopen, or the
     // loader's own NSS/iconv loads): rescan before the stack, so the module record precedes it.
     // A frame that no rescan explains (JIT code, a bogus frame-pointer link) would rescan
-    // forever, so once a rescan left its frame unexplained, rescans are spaced by 10 ms or 20
-    // times their own cost, whichever is longer (at most 5% of the writer's time); a rescan
-    // that explained its frame (a real dlopen) lifts the spacing again.
+    // forever, so its 64 KiB region is remembered and frames there rescan only after a spacing of
+    // 10 ms or 20 times a rescan's cost, whichever is longer (at most 5% of the writer's time).
+    // A frame anywhere else (a library just loaded) rescans at once, so one JIT frame never
+    // delays the module record of a later dlopen.
+    bool unknown = false, urgent = false;
     for (const std::uintptr_t f : frames) {
-        if (!c.w->modules.covers(f - 1)) {
-            const std::uint64_t now = sys::now_ns();
-            const std::uint64_t gap = c.rescan_cost_ns * 20 > 10'000'000 ? c.rescan_cost_ns * 20 : 10'000'000;
-            if (!c.rescan_unexplained || now - c.last_rescan_ns > gap) {
-                c.w->modules.rescan(c.w->enc, t);
-                c.last_rescan_ns = sys::now_ns();
-                c.rescan_cost_ns = c.last_rescan_ns - now;
-                c.rescan_unexplained = !c.w->modules.covers(f - 1);
-            }
+        if (c.w->modules.covers(f - 1)) continue;
+        unknown = true;
+        if (!unexplained_region(f)) {
+            urgent = true;
             break;
+        }
+    }
+    if (unknown) {
+        const std::uint64_t now = sys::now_ns();
+        const std::uint64_t gap = c.rescan_cost_ns * 20 > 10'000'000 ? c.rescan_cost_ns * 20 : 10'000'000;
+        if (urgent || now - c.last_rescan_ns > gap) {
+            c.w->modules.rescan(c.w->enc, t);
+            c.last_rescan_ns = sys::now_ns();
+            c.rescan_cost_ns = c.last_rescan_ns - now;
+            for (const std::uintptr_t f : frames) {
+                if (!c.w->modules.covers(f - 1) && !unexplained_region(f)) {
+                    c.unexplained[c.unexplained_count++ % Control::kUnexplainedSlots] = f >> 16;
+                }
+            }
         }
     }
     // Share the outer frames with the previous stack record when at least 4 match.
@@ -431,7 +455,7 @@ bool writer_start(int fd) noexcept {
     c.failed = false;
     c.reason = format::EndReason::kExit;
     c.last_stack = StackId::kNone;
-    c.rescan_unexplained = false;
+    c.unexplained_count = 0;
     c.periods = 0;
     for (auto* a : {&c.events, &c.allocs, &c.frees, &c.bytes_allocated, &c.lost, &c.stacks, &c.threads}) {
         a->store(0, std::memory_order_relaxed);
