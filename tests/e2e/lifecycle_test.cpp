@@ -152,6 +152,43 @@ TEST_CASE("every exit path leaves a readable trace and the untraced exit status"
     }
 }
 
+namespace {
+
+// A program allocating steadily is sent `sig` 2.2 s after it started allocating: a flush at
+// least once a second must have written everything of the first second by then, even with the
+// writer a little late. The trace reads up to its last block (only the block the signal cut
+// short may be damaged), has no End record and holds every block of the first second, exactly.
+void check_signal_mid_run(int sig) {
+    TempDir dir;
+    Process p(traced({{Paths::get().program("e2e_exit_paths").string(), "spin"}}, dir.path()));
+    REQUIRE(p.wait_for_stdout("t1 ", 20s));
+    std::this_thread::sleep_for(1200ms);
+    p.signal(sig);
+    const Outcome r = p.wait();
+    INFO(r.describe());
+    REQUIRE(r.term_signal == sig);
+    const Facts f(r.out);
+    const auto first_second = f.num("t1");
+    REQUIRE(first_second > 1000);
+
+    const TraceFacts t = the_trace(dir.path());
+    INFO(t.summary());
+    REQUIRE(t.info.has_value());
+    CHECK(!t.end.has_value());
+    CHECK(t.damage.size() <= 1);
+    CHECK(t.inconsistencies == 0);
+    const auto spin = allocs_of(t, f.exe(), f.range("spin"));
+    INFO("spin blocks in trace " << spin.size() << ", made in the first second " << first_second);
+    REQUIRE(spin.size() >= first_second);
+    for (std::uint64_t i = 0; i < first_second; ++i) {
+        if (spin[i].block.size != 100 + i % 1000) {
+            FAIL("block " << i << " has " << spin[i].block.size << " bytes, expected " << 100 + i % 1000);
+        }
+    }
+}
+
+}  // namespace
+
 // A fatal signal ends the process as it would without the tracer: the shim installs no handler
 // (docs/tracer.md, "Fatal signals and SIGKILL"), so the trace holds exactly what the writer had
 // flushed by then, whole blocks that read without damage, and no End record.
@@ -171,66 +208,13 @@ TEST_CASE("a fatal SIGSEGV leaves the trace readable up to its last block, witho
         CHECK(!t.end.has_value());
     }
     SECTION("SIGSEGV sent mid-run: everything of the first second is in the trace") {
-        TempDir dir;
-        Process p(traced({{Paths::get().program("e2e_exit_paths").string(), "spin"}}, dir.path()));
-        REQUIRE(p.wait_for_stdout("t1 ", 20s));
-        // 2.2 s after the start of the allocations: blocks are written at least once a second.
-        std::this_thread::sleep_for(1200ms);
-        p.signal(SIGSEGV);
-        const Outcome r = p.wait();
-        INFO(r.describe());
-        REQUIRE(r.term_signal == SIGSEGV);
-        const Facts f(r.out);
-        const auto first_second = f.num("t1");
-        REQUIRE(first_second > 1000);
-        const TraceFacts t = the_trace(dir.path());
-        INFO(t.summary());
-        REQUIRE(t.info.has_value());
-        CHECK(!t.end.has_value());
-        CHECK(t.damage.size() <= 1);
-        CHECK(t.inconsistencies == 0);
-        const auto spin = allocs_of(t, f.exe(), f.range("spin"));
-        INFO("spin blocks in trace " << spin.size() << ", made in the first second " << first_second);
-        REQUIRE(spin.size() >= first_second);
-        for (std::uint64_t i = 0; i < first_second; ++i) {
-            if (spin[i].block.size != 100 + i % 1000) {
-                FAIL("block " << i << " has " << spin[i].block.size << " bytes, expected " << 100 + i % 1000);
-            }
-        }
+        check_signal_mid_run(SIGSEGV);
     }
 }
 
 TEST_CASE("SIGKILL mid-run: the trace reads up to its last block and holds the first second",
           "[e2e][lifecycle][exit]") {
-    TempDir dir;
-    Process p(traced({{Paths::get().program("e2e_exit_paths").string(), "spin"}}, dir.path()));
-    REQUIRE(p.wait_for_stdout("t1 ", 20s));
-    // Killed 2.2 s after the program started allocating: a flush at least once a second must
-    // have written everything of the first second by then, even with the writer a little late.
-    std::this_thread::sleep_for(1200ms);
-    p.signal(SIGKILL);
-    const Outcome r = p.wait();
-    INFO(r.describe());
-    REQUIRE(r.term_signal == SIGKILL);
-    const Facts f(r.out);
-    const auto first_second = f.num("t1");
-    REQUIRE(first_second > 1000);
-
-    const TraceFacts t = the_trace(dir.path());
-    INFO(t.summary());
-    REQUIRE(t.info.has_value());
-    CHECK(!t.end.has_value());
-    // Whatever damage there is can only be the block the kill cut short, at the end of the file.
-    CHECK(t.damage.size() <= 1);
-    CHECK(t.inconsistencies == 0);
-    const auto spin = allocs_of(t, f.exe(), f.range("spin"));
-    INFO("spin blocks in trace " << spin.size() << ", made in the first second " << first_second);
-    REQUIRE(spin.size() >= first_second);
-    for (std::uint64_t i = 0; i < first_second; ++i) {
-        if (spin[i].block.size != 100 + i % 1000) {
-            FAIL("block " << i << " has " << spin[i].block.size << " bytes, expected " << 100 + i % 1000);
-        }
-    }
+    check_signal_mid_run(SIGKILL);
 }
 
 TEST_CASE("allocations from constructors, destructors and atexit handlers", "[e2e][lifecycle]") {
