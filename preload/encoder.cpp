@@ -186,6 +186,15 @@ void BlockEncoder::stack(std::uint64_t id, std::span<const std::uintptr_t> own, 
     var(base_from);
 }
 
+void BlockEncoder::internal_stack(std::uint64_t id) noexcept {
+    if (!reserve(kSmallRecord)) return;
+    u8(static_cast<std::uint8_t>(format::SizedKind::kInternalStack));
+    std::uint8_t field[format::kMaxVarintSize];
+    const auto len = static_cast<std::uint64_t>(format::put_varint(field, id) - field);
+    var(len);
+    var(id);
+}
+
 void BlockEncoder::alloc(std::uint64_t t, std::uint64_t thread, std::uint64_t addr,
                          std::uint64_t size, std::uint64_t stack, format::AllocFn fn) noexcept {
     if (!reserve(kSmallRecord)) return;

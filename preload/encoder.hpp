@@ -80,6 +80,8 @@ public:
     // own: the frames this record holds (leaf first); then frames [base_from, ...) of stack base.
     void stack(std::uint64_t id, std::span<const std::uintptr_t> own, std::uint64_t base = 0,
                std::uint64_t base_from = 0) noexcept;
+    // Sized kInternalStack record: stack `id` holds the program's own bookkeeping.
+    void internal_stack(std::uint64_t id) noexcept;
     void alloc(std::uint64_t t, std::uint64_t thread, std::uint64_t addr, std::uint64_t size,
                std::uint64_t stack, format::AllocFn fn) noexcept;
     void free(std::uint64_t t, std::uint64_t thread, std::uint64_t addr, format::FreeFn fn) noexcept;

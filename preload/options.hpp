@@ -27,7 +27,11 @@ struct Options {
     std::uint64_t flush_interval_ns = 1'000'000'000;
     std::uint32_t ring_size = 16384;       // events per thread, a power of two
     int compression = 1;                   // zstd level; 0 writes raw blocks
+    bool live = false;                     // live aggregation from the start (tracer_live.h)
 };
+
+// HEAPWISE_LIVE=1|0. Here rather than in heapwise/tracer_env.hpp until that list gains it.
+inline constexpr const char* kLiveEnv = "HEAPWISE_LIVE";
 
 struct OptionError {
     char message[256] = "";

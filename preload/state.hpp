@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "labels.hpp"
+#include "live_map.hpp"
 #include "options.hpp"
 #include "ring.hpp"
 #include "sampled_set.hpp"
@@ -36,6 +37,7 @@ struct alignas(64) ThreadState {
     std::atomic<std::uint64_t> lost_bytes{0};
     // Writer-only.
     bool start_emitted = false;
+    LivePending live_pending;  // live aggregation: this thread's last realloc free
     std::size_t map_bytes = 0;
 };
 
@@ -53,6 +55,7 @@ struct Global {
     std::atomic<int> waiting{0};  // producers waiting for room in a full ring
     std::atomic<std::uint32_t> writer_wake{0};  // bumped (and futex-woken) when one starts waiting
     StackTable stacks;
+    std::uint32_t internal_stack = 0;  // the id under which internal allocations are recorded
     LabelSlab labels;
     SampledSet sampled;
     int pid = 0;

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "check.hpp"
+#include "live.hpp"
 #include "state.hpp"
 #include "sys.hpp"
 #include "unwind.hpp"
@@ -25,6 +26,7 @@ Global g;
 
 namespace {
 
+constexpr std::uint32_t kInternalGeneration = 0xffffffffu;
 std::atomic_flag g_lifecycle = ATOMIC_FLAG_INIT;
 void* g_label_memory = nullptr;
 
@@ -155,6 +157,11 @@ inline ThreadState* current_thread() noexcept {
         ts->bytes_until_sample = next_sample_interval(ts);
         g.sampled.insert(reinterpret_cast<std::uintptr_t>(p));
     }
+    if (tls_internal != 0) [[unlikely]] {  // the program's own bookkeeping: no unwinding
+        push(ts, EventKind::kAlloc, reinterpret_cast<std::uintptr_t>(p), size, g.internal_stack,
+             static_cast<std::uint8_t>(fn));
+        return;
+    }
     std::uintptr_t frames[format::kMaxStackDepth];
     const int n = capture(std::span(frames, g.options.depth), skip);
     const StackId id = g.stacks.intern(std::span<const std::uintptr_t>(frames, static_cast<std::size_t>(n)),
@@ -214,7 +221,7 @@ void Tracer::record_realloc_end(void* old, void* q, std::size_t size, bool freed
     }
 }
 
-int Tracer::snapshot(const char* label, format::MarkerSource source) noexcept {
+int Tracer::snapshot(const char* label, format::MarkerSource source, std::uint64_t request) noexcept {
     if (g.recording.load(std::memory_order_relaxed) == 0) return -1;
     ReentryGuard guard;
     ThreadState* ts = current_thread();
@@ -225,7 +232,7 @@ int Tracer::snapshot(const char* label, format::MarkerSource source) noexcept {
         slot = g.labels.put(label);
     }
     if (slot == LabelSlab::kNoSlot) return -1;
-    push(ts, EventKind::kMarker, slot, 0, 0, static_cast<std::uint8_t>(source));
+    push(ts, EventKind::kMarker, slot, request, 0, static_cast<std::uint8_t>(source));
     return 0;
 }
 
@@ -281,6 +288,9 @@ bool Tracer::start(const Options& options, const char* path) noexcept {
         LogLine() << "out of memory while starting; tracing is off";
         return false;
     }
+    // The internal stack: no frames, under a generation dlclose never reaches, so no captured
+    // stack (an empty capture included) shares its id.
+    g.internal_stack = static_cast<std::uint32_t>(g.stacks.intern({}, kInternalGeneration));
     g.pid = sys::getpid();
     g.start_ns = sys::now_ns();
     g.start_unix_ns = sys::unix_ns();

@@ -51,8 +51,9 @@ public:
     static bool record_realloc_begin(void* p, format::FreeFn fn) noexcept;
     [[gnu::noinline]] static void record_realloc_end(void* old, void* q, std::size_t size,
                                                      bool freed_recorded, format::AllocFn fn) noexcept;
-    // A marker from this thread; 0 when recorded, -1 when tracing is off.
-    static int snapshot(const char* label, format::MarkerSource source) noexcept;
+    // A marker from this thread; 0 when recorded, -1 when tracing is off. request != 0: a live
+    // snapshot the writer answers at this marker (live.cpp).
+    static int snapshot(const char* label, format::MarkerSource source, std::uint64_t request = 0) noexcept;
     // Async-signal-safe: asks the writer for a kSignal marker.
     static void snapshot_from_signal() noexcept;
     static void thread_named(pthread_t thread, const char* name) noexcept;

@@ -26,6 +26,7 @@
 
 #include "check.hpp"
 #include "encoder.hpp"
+#include "live.hpp"
 #include "modules.hpp"
 #include "state.hpp"
 #include "sys.hpp"
@@ -80,6 +81,7 @@ struct Control {
     unsigned unexplained_count = 0;
     std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
+    std::uint64_t live_from = UINT64_MAX;  // this round's live_from_ns()
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
         stacks{0}, threads{0};
 };
@@ -147,6 +149,14 @@ void emit_stack(StackId id, std::uint64_t t) noexcept {
         c.emitted = static_cast<std::uint8_t*>(p);
         c.emitted_cap = cap;
     }
+    if (i == g.internal_stack) {
+        // No frames to resolve or share; the sized record tells readers what the stack is.
+        c.w->enc.stack(i, {});
+        c.w->enc.internal_stack(i);
+        c.emitted[i] = 1;
+        bump(c.stacks, 1);
+        return;
+    }
     const auto frames = g.stacks.frames(id);
     // A frame outside every known executable mapping means a module appeared (dlopen, or the
     // loader's own NSS/iconv loads): rescan before the stack, so the module record precedes it.
@@ -200,25 +210,31 @@ void emit_stack(StackId id, std::uint64_t t) noexcept {
     bump(c.stacks, 1);
 }
 
-void emit_event(const ThreadState* ts, const Event& e) noexcept {
+void emit_event(ThreadState* ts, const Event& e) noexcept {
     const std::uint64_t t = ticks(e.time_ns);
     BlockEncoder& enc = c.w->enc;
     switch (e.kind) {
         case EventKind::kAlloc:
             emit_stack(static_cast<StackId>(e.stack), t);
             enc.alloc(t, ts->index, e.addr, e.size, e.stack, static_cast<format::AllocFn>(e.fn));
+            if (e.time_ns >= c.live_from) live_writer_event(ts, e);
             bump(c.allocs, 1);
             bump(c.bytes_allocated, e.size);
             break;
         case EventKind::kFree:
             enc.free(t, ts->index, e.addr, static_cast<format::FreeFn>(e.fn));
+            if (e.time_ns >= c.live_from) live_writer_event(ts, e);
             bump(c.frees, 1);
             break;
-        case EventKind::kReallocFailed: enc.realloc_failed(t, ts->index, e.addr); break;
+        case EventKind::kReallocFailed:
+            enc.realloc_failed(t, ts->index, e.addr);
+            if (e.time_ns >= c.live_from) live_writer_event(ts, e);
+            break;
         case EventKind::kMarker: {
             const auto slot = static_cast<std::uint32_t>(e.addr);
             enc.marker(t, ts->index, static_cast<format::MarkerSource>(e.fn), g.labels.get(slot));
             g.labels.release(slot);
+            if (e.size != 0) live_writer_marker(e.size, e.time_ns, c.lost.load(std::memory_order_relaxed), true);
             break;
         }
         case EventKind::kThreadName: {
@@ -235,6 +251,14 @@ void emit_event(const ThreadState* ts, const Event& e) noexcept {
     }
     bump(c.events, 1);
     if (enc.size() >= kBlockTarget) flush_block();
+}
+
+// After a failure nothing is written, but a marker's label slot goes back and a live snapshot
+// waiting at it is told the writer cannot answer.
+void skip_event(const Event& e) noexcept {
+    if (e.kind != EventKind::kMarker) return;
+    g.labels.release(static_cast<std::uint32_t>(e.addr));
+    if (e.size != 0) live_writer_marker(e.size, e.time_ns, 0, false);
 }
 
 void emit_thread_start(ThreadState* ts) noexcept {
@@ -287,6 +311,7 @@ std::uint64_t round(bool final) noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
     const std::uint64_t w = final ? UINT64_MAX : sys::now_ns();
+    c.live_from = live_from_ns();  // after w: see live_enable()
     std::size_t n = 0;
     for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
         if (n == c.cursor_cap) {
@@ -337,7 +362,11 @@ std::uint64_t round(bool final) noexcept {
         }
         const bool wins_ties = best < second;
         do {
-            if (!c.failed) emit_event(cur.ts, cur.ts->ring.at(cur.pos));
+            if (!c.failed) {
+                emit_event(cur.ts, cur.ts->ring.at(cur.pos));
+            } else {
+                skip_event(cur.ts->ring.at(cur.pos));
+            }
             ++cur.pos;
             ++emitted;
         } while (cur.pos < cur.end && (cur.ts->ring.at(cur.pos).time_ns < second_t ||
@@ -451,6 +480,10 @@ bool writer_start(int fd) noexcept {
         LogLine() << "out of memory starting the writer; the program runs untraced";
         return false;
     }
+    live_session_start(g.options.live,
+                       g.options.mode == format::Mode::kSampled ? g.options.sample_interval : 0,
+                       g.internal_stack);
+    c.live_from = UINT64_MAX;
     c.fd = fd;
     c.failed = false;
     c.reason = format::EndReason::kExit;
@@ -518,6 +551,10 @@ void writer_forget_in_child() noexcept {
     c.cursors = nullptr;
     c.emitted = nullptr;
     c.emitted_cap = 0;
+    // A child of a process with live aggregation on has it on from the start of its own trace
+    // (blocks it inherited are unknown to it, their frees ignored, as after a late enable).
+    if (live_was_on()) g.options.live = true;
+    live_forget_in_child();
     c.running.store(0, std::memory_order_relaxed);
     c.done.store(0, std::memory_order_relaxed);
 }

@@ -5,7 +5,8 @@
 #include "analyzer/replay/heap_replay.hpp"
 
 #include <algorithm>
-#include <cmath>
+
+#include "heapwise/sampling.hpp"
 
 namespace heapwise::analyzer {
 
@@ -18,14 +19,9 @@ void HeapReplay::record(std::uint64_t time_ns) {
 }
 
 HeapReplay::Weight HeapReplay::weight(std::uint64_t size) const noexcept {
-    if (!facts_.sampled || facts_.sample_interval == 0 || size == 0) return {size, 1};
-    // A block of size s was recorded with probability p = 1 - exp(-s / interval): it stands for
-    // 1/p blocks like it (format::Mode::kSampled). Rounded per block to keep integer arithmetic.
-    const double p = -std::expm1(-static_cast<double>(size) /
-                                 static_cast<double>(facts_.sample_interval));
-    const double count = 1.0 / p;
-    return {static_cast<std::uint64_t>(std::llround(static_cast<double>(size) * count)),
-            static_cast<std::uint64_t>(std::llround(count))};
+    if (!facts_.sampled) return {size, 1};
+    const format::SampleWeight w = format::sample_weight(size, facts_.sample_interval);
+    return {w.bytes, w.count};
 }
 
 void HeapReplay::add_live(const Block& b) {

@@ -20,7 +20,7 @@ namespace heapwise::format {
 
 inline constexpr std::array<char, 8> kFileMagic = {'H', 'E', 'A', 'P', 'W', 'I', 'S', 'E'};
 inline constexpr std::uint16_t kVersionMajor = 1;  // incompatible changes
-inline constexpr std::uint16_t kVersionMinor = 0;  // additions old readers may skip
+inline constexpr std::uint16_t kVersionMinor = 1;  // additions old readers may skip
 inline constexpr std::uint32_t kBlockMagic = 0x4B425748;    // bytes "HWBK"
 inline constexpr std::uint32_t kMaxBlockRawSize = 16u << 20;  // readers reject larger blocks
 inline constexpr std::uint32_t kMaxStringSize = 64u << 10;    // writers truncate longer strings
@@ -99,6 +99,16 @@ inline constexpr std::uint8_t kRecordKindCount = 15;
 // fields to an existing kind, so a reader skips any sized kind it does not know and goes on.
 // Kinds between kRecordKindCount and kFirstSizedKind are reserved for a new major version.
 inline constexpr std::uint8_t kFirstSizedKind = 128;
+
+// Sized kinds (minor versions), each followed by len:var and then its fields.
+enum class SizedKind : std::uint8_t {
+    // Since 1.1. Fields: id:var. Stack `id` is the tracer's internal stack: allocations the
+    // program made inside its own bookkeeping (heapwise_tracer_internal_begin/_end in
+    // tracer_live.h), recorded without unwinding. Its kStack record (no frames) comes first, this
+    // record right after it, both before the first event naming the id. Readers leave the stack
+    // out of per-site figures; its blocks stay tracked so their frees remain consistent.
+    kInternalStack = 128,
+};
 
 // kProcessInfo fields, in order:
 //   pid:var, ppid:var, start_unix_ns:var, start_monotonic_ns:var, tick_ns:var,
