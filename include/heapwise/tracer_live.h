@@ -35,7 +35,8 @@ extern "C" {
 /* One stack's figures at a live snapshot. Stacks with nothing allocated since aggregation began
  * are not listed; stacks whose blocks were all freed are listed with live_* == 0. */
 typedef struct heapwise_live_site {
-    uint32_t stack;           /* the trace's stack id (>= 1), as in the file */
+    uint32_t stack;           /* the trace's stack id (>= 1), as in the file; 0 only when the
+                                 tracer's stack table overflowed (events with no stack) */
     uint32_t reserved;
     uint64_t live_bytes;      /* weighted (sampled) or exact */
     uint64_t live_count;
@@ -57,7 +58,8 @@ typedef struct heapwise_live_snapshot {
 } heapwise_live_snapshot;
 
 /* Turns live aggregation on if it is off. Returns 1 when it was already on since the start of the
- * trace, 0 when it starts now, -1 when the tracer is not recording. Idempotent, thread-safe. */
+ * trace, 0 when it starts now (or started at an earlier call), -1 when the tracer is not
+ * recording. Idempotent, thread-safe. */
 extern int heapwise_tracer_live_enable(void) __attribute__((weak));
 
 /* Records a marker (MarkerSource kApi) labelled `label` from the calling thread, waits until the
