@@ -66,8 +66,10 @@ extern int heapwise_tracer_live_enable(void) __attribute__((weak));
  * writer has accounted every event recorded before it (in every thread), and fills *out with the
  * aggregation at that point. Exact in lossless mode: `heapwise diff trace --to LABEL` replays to
  * the same state. Returns 0, or -1 when the tracer is not recording or aggregation is off (errno
- * ENOSYS / EINVAL), or the writer stopped (ECANCELED). Release *out with
- * heapwise_tracer_live_release. Must not be called from a signal handler. */
+ * ENOSYS / EINVAL), or the writer stopped (ECANCELED), or the tracer ran out of memory for the
+ * aggregation (ENOMEM), or the call came from inside the tracer itself (EDEADLK: its writer
+ * thread, or a thread interrupted in a hook). Release *out with heapwise_tracer_live_release.
+ * Must not be called from a signal handler. */
 extern int heapwise_tracer_live_snapshot(const char* label, heapwise_live_snapshot* out)
     __attribute__((weak));
 extern void heapwise_tracer_live_release(heapwise_live_snapshot* snap) __attribute__((weak));
