@@ -1,0 +1,102 @@
+// TimelineBuilder: forwards heap events to a HeapReplay (so the heap here is exactly the replay's,
+// peak included) and samples its live bytes after each one. RSS samples and markers are not
+// forwarded: HeapReplay keeps every one of them, and a timeline must stay bounded.
+#include "analyzer/timeline/timeline.hpp"
+
+#include <stdexcept>
+
+namespace heapwise::analyzer {
+namespace {
+
+std::size_t heap_buckets(const TimelineOptions& options) {
+    if (options.max_points < TimelineOptions::kMinPoints) {
+        throw std::invalid_argument("a timeline needs at least " +
+                                    std::to_string(TimelineOptions::kMinPoints) + " points");
+    }
+    // Two of the points are the start and the end, which finish() always adds.
+    return options.max_points - 2;
+}
+
+}  // namespace
+
+TimelineBuilder::TimelineBuilder(const TimelineOptions& options)
+    : options_(options), heap_(heap_buckets(options)), rss_(options.max_points) {}
+
+void TimelineBuilder::on_process_info(const ProcessInfo& e) {
+    timed(0);
+    replay_.on_process_info(e);
+}
+
+void TimelineBuilder::heap_changed(std::uint64_t time_ns) {
+    ++heap_events_;
+    heap_.add(timed(time_ns), replay_.facts().end_bytes);
+}
+
+void TimelineBuilder::on_alloc(const Alloc& e) {
+    replay_.on_alloc(e);
+    heap_changed(e.time_ns);
+}
+
+void TimelineBuilder::on_free(const Free& e) {
+    replay_.on_free(e);
+    heap_changed(e.time_ns);
+}
+
+void TimelineBuilder::on_realloc_failed(const ReallocFailed& e) {
+    replay_.on_realloc_failed(e);
+    heap_changed(e.time_ns);
+}
+
+void TimelineBuilder::on_marker(const Marker& e) {
+    const std::uint64_t t = timed(e.time_ns);
+    ++markers_total_;
+    if (markers_.size() < options_.max_markers) markers_.push_back({t, e.label});
+}
+
+void TimelineBuilder::on_rss(const Rss& e) {
+    const std::uint64_t t = timed(e.time_ns);
+    ++rss_samples_;
+    if (e.rss_bytes > max_rss_) max_rss_ = e.rss_bytes;
+    rss_.add(t, e.rss_bytes, replay_.facts().end_bytes);
+}
+
+Timeline TimelineBuilder::finish() const {
+    const ReplayFacts& f = replay_.facts();
+    Timeline t;
+    t.heap.push_back({0, 0});  // the empty heap at the start
+    for (const SeriesPoint& p : heap_.points()) t.heap.push_back({p.time_ns, p.value});
+    const HeapPoint end{last_time_ns_, f.end_bytes};
+    if (t.heap.back().time_ns != end.time_ns || t.heap.back().heap_bytes != end.heap_bytes) {
+        t.heap.push_back(end);
+    }
+    for (const SeriesPoint& p : rss_.points()) t.rss.push_back({p.time_ns, p.value, p.extra});
+    t.markers = markers_;
+    t.markers_total = markers_total_;
+    t.peak_bytes = f.peak_bytes;
+    t.peak_time_ns = f.peak_time_ns;
+    t.end_bytes = f.end_bytes;
+    t.duration_ns = last_time_ns_;
+    t.max_rss_bytes = max_rss_;
+    t.rss_samples = rss_samples_;
+    t.heap_events = heap_events_;
+    t.heap_bucket_ns = heap_.bucket_ns();
+    t.estimated = f.sampled;
+    t.lost_events = f.lost_allocs + f.lost_frees;
+    t.damaged = f.damaged;
+    if (f.process) {
+        t.pid = f.process->pid;
+        t.exe = f.process->exe;
+    }
+    return t;
+}
+
+Timeline build_timeline(const std::filesystem::path& path, const TimelineOptions& options,
+                        ReadSummary* summary) {
+    TimelineBuilder builder(options);
+    TraceReader reader(path);
+    ReadSummary s = reader.read(builder);
+    if (summary != nullptr) *summary = std::move(s);
+    return builder.finish();
+}
+
+}  // namespace heapwise::analyzer
