@@ -96,17 +96,18 @@ Cache& Cache::operator=(Cache&& other) noexcept {
 void Cache::set(std::string_view key, Bytes value, SetOptions options) {
     check_key(key);
     if (options.ttl.count() < 0) throw std::invalid_argument("heapwise::Cache::set: negative ttl");
-    core_->set(key, std::move(value), options);
+    core_->set(key, value.span(), &value, options);
 }
 
+// Small values are copied straight into the entry's block: no intermediate buffer.
 void Cache::set(std::string_view key, std::span<const std::byte> value, SetOptions options) {
     check_key(key);
-    set(key, Bytes(value), options);
+    if (options.ttl.count() < 0) throw std::invalid_argument("heapwise::Cache::set: negative ttl");
+    core_->set(key, value, nullptr, options);
 }
 
 void Cache::set(std::string_view key, std::string_view value, SetOptions options) {
-    check_key(key);
-    set(key, Bytes(value), options);
+    set(key, std::as_bytes(std::span<const char>(value.data(), value.size())), options);
 }
 
 std::optional<Bytes> Cache::get(std::string_view key) { return core_->get(key); }
@@ -145,6 +146,9 @@ void Cache::set_listener(EvictionListener listener) { core_->set_listener(std::m
 std::string Cache::spill_path() const { return core_->spill_path(); }
 std::size_t Cache::entry_charge(std::size_t key_size, std::size_t value_size) const noexcept {
     return core_->entry_charge(key_size, value_size);
+}
+std::size_t Cache::disk_entry_charge(std::size_t key_size) const noexcept {
+    return core_->disk_entry_charge(key_size);
 }
 
 }  // namespace heapwise

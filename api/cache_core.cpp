@@ -1,6 +1,7 @@
 // CacheCore: construction, the set/get paths and whole-cache operations. Hot path (get of an
-// entry in memory): one hash, one shard lock, a table probe, an LRU relink and a copy; it must
-// never do I/O, call the listener or touch another shard.
+// entry in memory): one hash, one shard lock, a table probe, the entry's block (value inline)
+// and one copy; it writes nothing shared and must never do I/O, call the listener or touch
+// another shard.
 #include "cache_core.hpp"
 
 #include <mimalloc.h>
@@ -100,12 +101,57 @@ std::int64_t CacheCore::expiry_unix_ns(std::int64_t deadline_ns) const {
 }
 
 std::size_t CacheCore::index_charge(std::size_t key_len) const noexcept {
-    return allocation_size(Entry::block_size(key_len), Allocator::mimalloc) +
+    return allocation_size(Entry::block_size(key_len), options_.allocator) +
            EntryTable::kSlotCharge;
 }
 
 std::size_t CacheCore::entry_charge(std::size_t key_size, std::size_t value_size) const noexcept {
+    if (Entry::fits_inline(value_size)) {
+        return allocation_size(Entry::block_size(key_size, value_size), options_.allocator) +
+               EntryTable::kSlotCharge;
+    }
     return index_charge(key_size) + allocation_size(value_size, options_.allocator);
+}
+
+std::size_t CacheCore::disk_entry_charge(std::size_t key_size) const noexcept {
+    return index_charge(key_size) + SpillStore::index_node_charge();
+}
+
+Entry* CacheCore::make_entry(std::string_view key, std::uint64_t hash,
+                             std::span<const std::byte> view, Bytes* owned) {
+    if (Entry::fits_inline(view.size())) {
+        Entry* e = Entry::create(key, hash, options_.allocator, view);
+        e->index_charge = index_charge(key.size());
+        e->value_charge = e->block_usable() + EntryTable::kSlotCharge - e->index_charge;
+        return e;
+    }
+    Bytes copy;
+    if (owned == nullptr) copy = Bytes(view, options_.allocator);  // before the block: no leak
+    Entry* e = Entry::create(key, hash, options_.allocator);
+    e->adopt_value(std::move(owned != nullptr ? *owned : copy));
+    e->index_charge = e->block_usable() + EntryTable::kSlotCharge;
+    e->value_charge = mem_usable(e->data, e->value_alloc);
+    return e;
+}
+
+Entry* CacheCore::make_disk_entry(std::string_view key, std::uint64_t hash) {
+    Entry* e = Entry::create(key, hash, options_.allocator);
+    e->state = EntryState::disk;
+    e->index_charge =
+        e->block_usable() + EntryTable::kSlotCharge + SpillStore::index_node_charge();
+    return e;
+}
+
+void CacheCore::swap_in_locked(Shard& s, Entry* from, Entry* to) noexcept {
+    s.table.replace(from, to);
+    to->deadline_ns = from->deadline_ns;
+    to->value_size = from->value_size;
+    const std::size_t old_charge = from->charge(), new_charge = to->charge();
+    if (new_charge >= old_charge) {
+        memory_bytes_.fetch_add(new_charge - old_charge, std::memory_order_relaxed);
+    } else {
+        memory_bytes_.fetch_sub(old_charge - new_charge, std::memory_order_relaxed);
+    }
 }
 
 void CacheCore::set_listener(EvictionListener listener) {
@@ -144,7 +190,7 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
             --s.memory_items;
             d.event(e, cause, e->charge(), false);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
-            d.free_later(std::move(e->value));
+            d.free_later(e->take_external());
             Entry::destroy(e);
             break;
         case EntryState::spilling:  // the spilling thread sees `orphaned` and frees it
@@ -162,11 +208,14 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
     }
 }
 
-void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options) {
+void CacheCore::set(std::string_view key, std::span<const std::byte> view, Bytes* owned,
+                    const SetOptions& options) {
     const std::uint64_t h = hash_key(key);
     const std::int64_t deadline = deadline_for(options.ttl);
-    const std::size_t ic = index_charge(key.size());
-    const std::size_t charge = ic + value.usable_size();
+    const std::size_t charge =
+        owned != nullptr && !Entry::fits_inline(view.size())
+            ? index_charge(key.size()) + owned->usable_size()
+            : entry_charge(key.size(), view.size());
     Deferred d(*this);
     bool to_disk = options.force_disk;
     const std::size_t limit = memory_limit();
@@ -175,14 +224,14 @@ void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options
             throw CacheError(CacheError::Code::too_big,
                              "heapwise::Cache: an entry of " + std::to_string(charge) +
                                  " bytes (key " + std::to_string(key.size()) + ", value " +
-                                 std::to_string(value.size()) +
+                                 std::to_string(view.size()) +
                                  ") is larger than the memory budget of " +
                                  std::to_string(limit) + " bytes (oversize = reject)");
         }
         to_disk = true;
     }
     if (to_disk) {
-        if (set_on_disk(h, key, value, deadline, d)) return;
+        if (set_on_disk(h, key, view, deadline, d)) return;
         if (charge > limit) {
             throw CacheError(CacheError::Code::too_big,
                              "heapwise::Cache: an entry of " + std::to_string(charge) +
@@ -193,12 +242,8 @@ void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options
         }
         // force_disk without a usable disk: keep it in memory rather than lose it.
     }
-    Entry* e = Entry::create(key, h);
+    Entry* e = make_entry(key, h, view, owned);
     e->deadline_ns = deadline;
-    e->value_size = value.size();
-    e->index_charge = ic;
-    e->value_charge = value.usable_size();
-    e->value = std::move(value);
     Shard& s = shard_for(h);
     {
         std::lock_guard lk(s.mu);
@@ -213,20 +258,25 @@ void CacheCore::set(std::string_view key, Bytes value, const SetOptions& options
     if (memory_bytes() > limit) shrink_to(memory_limit(), EvictCause::spilled, true, d);
 }
 
-bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key, const Bytes& value,
-                            std::int64_t deadline_ns, Deferred& d) {
+bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key,
+                            std::span<const std::byte> value, std::int64_t deadline_ns,
+                            Deferred& d) {
     if (!store_ || !store_->enabled() ||
         SpillStore::file_size_for(key.size(), value.size()) > store_->max_disk()) {
         return false;
     }
-    auto w = store_->write(hash, key, value.span(), expiry_unix_ns(deadline_ns));
+    auto w = store_->write(hash, key, value, expiry_unix_ns(deadline_ns));
     if (!w) return false;
     spills_.fetch_add(1, std::memory_order_relaxed);
-    Entry* e = Entry::create(key, hash);
-    e->state = EntryState::disk;
+    Entry* e = nullptr;
+    try {
+        e = make_disk_entry(key, hash);
+    } catch (...) {
+        store_->unlink_file(hash, w->seq);
+        throw;
+    }
     e->deadline_ns = deadline_ns;
     e->value_size = value.size();
-    e->index_charge = index_charge(key.size());
     e->disk_seq = w->seq;
     e->disk_size = w->file_size;
     Shard& s = shard_for(hash);
@@ -250,6 +300,20 @@ bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key, const Byte
 std::optional<Bytes> CacheCore::get(std::string_view key) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
+    {  // The hit: one lock, one probe, the entry's block, one allocation for the copy.
+        std::lock_guard lk(s.mu);
+        Entry* e = s.table.find(h, key);
+        if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
+            mark_used(e);
+            ++s.hits;
+            return Bytes(e->value(), options_.allocator);
+        }
+    }
+    return get_slow(key, h, s);
+}
+
+// Misses, expired entries and disk reads (with promotion), which may call the listener.
+std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, Shard& s) {
     Deferred d(*this);
     std::optional<Bytes> out;
     bool promoted = false;
@@ -268,7 +332,7 @@ std::optional<Bytes> CacheCore::get(std::string_view key) {
         if (e->state != EntryState::disk) {
             mark_used(e);
             ++s.hits;
-            out.emplace(e->value);
+            out.emplace(e->value(), options_.allocator);
             break;
         }
         Bytes v;
@@ -294,17 +358,17 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
         if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
             mark_used(e);
             ++s.hits;
-            const std::size_t n = e->value.size();
+            const std::size_t n = e->value_size;
             if (n <= buf.size()) {
-                if (n > 0) std::memcpy(buf.data(), e->value.data(), n);
+                if (n > 0) std::memcpy(buf.data(), e->data, n);
             } else if (overflow != nullptr) {
-                *overflow = e->value;
+                *overflow = Bytes(e->value(), options_.allocator);
             }
             return {true, n};
         }
     }
     // Missing, expired or on disk: the general path handles statistics and promotion.
-    std::optional<Bytes> v = get(key);
+    std::optional<Bytes> v = get_slow(key, h, s);
     if (!v) return {};
     const std::size_t n = v->size();
     if (n <= buf.size()) {
@@ -328,16 +392,17 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
     if (st == ReadStatus::ok) {
         ++s.hits;
         ++s.disk_hits;
-        if (!same || cur->index_charge + out.usable_size() > memory_limit()) return DiskRead::hit;
-        // Promote: the entry becomes the most recently used; its file goes.
-        cur->value = Bytes(out.span(), options_.allocator);
-        cur->value_charge = cur->value.usable_size();
-        cur->state = EntryState::memory;
+        if (!same || entry_charge(key.size(), out.size()) > memory_limit()) return DiskRead::hit;
+        // Promote: a memory entry (value inline or a copy) replaces the disk one and becomes
+        // the most recently used; its file goes.
+        Entry* fresh = make_entry(key, h, out.span(), nullptr);
+        fresh->deadline_ns = cur->deadline_ns;
         if (store_->index_remove(seq)) d.unlink(h, seq);
         --s.disk_items;
         s.table.erase(cur);
-        memory_bytes_.fetch_sub(cur->index_charge, std::memory_order_relaxed);
-        insert_locked(s, cur);
+        memory_bytes_.fetch_sub(cur->charge(), std::memory_order_relaxed);
+        Entry::destroy(cur);
+        insert_locked(s, fresh);
         ++s.promotions;
         return DiskRead::promoted;
     }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,17 +60,22 @@ struct LoadSlot {
     std::shared_future<Bytes> future;
 };
 
+// The first cache line holds all a hit writes or reads besides the entry: the lock, the
+// table's fields and the hit counter.
 struct alignas(64) Shard {
     std::mutex mu;
     EntryTable table;
+    std::uint64_t hits = 0;
     LruList lru;
     std::atomic<std::size_t> lru_bytes{0};  // value charges on the LRU list (eviction candidates)
     std::size_t memory_items = 0;           // state memory or spilling
     std::size_t disk_items = 0;
-    std::uint64_t hits = 0, misses = 0, disk_hits = 0, promotions = 0, expirations = 0,
+    std::uint64_t misses = 0, disk_hits = 0, promotions = 0, expirations = 0,
                   corrupt = 0, missing = 0;
     std::unordered_map<std::string, std::shared_ptr<LoadSlot>> loading;
 };
+static_assert(sizeof(std::mutex) + sizeof(EntryTable) + sizeof(std::uint64_t) <= 64,
+              "a hit's shard state must fit one cache line");
 
 class CacheCore {
 public:
@@ -78,7 +84,9 @@ public:
     CacheCore(const CacheCore&) = delete;
     CacheCore& operator=(const CacheCore&) = delete;
 
-    void set(std::string_view key, Bytes value, const SetOptions& options);
+    // `owned` (may be null) holds view's bytes and is taken over for values too large to inline.
+    void set(std::string_view key, std::span<const std::byte> view, Bytes* owned,
+             const SetOptions& options);
     std::optional<Bytes> get(std::string_view key);
     Lookup get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow);
     Bytes get_or_load(std::string_view key, const std::function<Bytes()>& loader);
@@ -103,6 +111,7 @@ public:
     bool has_listener() const noexcept { return has_listener_.load(std::memory_order_relaxed); }
     std::string spill_path() const { return store_ ? store_->path() : std::string(); }
     std::size_t entry_charge(std::size_t key_size, std::size_t value_size) const noexcept;
+    std::size_t disk_entry_charge(std::size_t key_size) const noexcept;
     SpillStore* store() noexcept { return store_.get(); }
 
     // The destructor's work: persistent caches spill what is in memory and keep their files,
@@ -125,11 +134,19 @@ private:
     std::int64_t expiry_unix_ns(std::int64_t deadline_ns) const;
     bool expired(const Entry* e) const { return e->deadline_ns != 0 && now_ns() >= e->deadline_ns; }
     std::size_t index_charge(std::size_t key_len) const noexcept;
+    // A memory entry for key holding `view` (inline) or `owned`/a copy of view (own block).
+    Entry* make_entry(std::string_view key, std::uint64_t hash, std::span<const std::byte> view,
+                      Bytes* owned);
+    // A disk entry's block (header and key only) with its charges.
+    Entry* make_disk_entry(std::string_view key, std::uint64_t hash);
+    // Under the shard's lock: the spilled or promoted replacement `to` takes `from`'s place.
+    void swap_in_locked(Shard& s, Entry* from, Entry* to) noexcept;
 
     // Under the shard's lock: takes e out of the cache (spilling entries are orphaned instead).
     void remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d);
     void insert_locked(Shard& s, Entry* e);
-    bool set_on_disk(std::uint64_t hash, std::string_view key, const Bytes& value,
+    std::optional<Bytes> get_slow(std::string_view key, std::uint64_t hash, Shard& s);
+    bool set_on_disk(std::uint64_t hash, std::string_view key, std::span<const std::byte> value,
                      std::int64_t deadline_ns, Deferred& d);
     DiskRead read_from_disk(Shard& s, Entry* e, std::unique_lock<std::mutex>& lk,
                             std::string_view key, Bytes& out, Deferred& d);
@@ -144,6 +161,8 @@ private:
     // The shard whose LRU tail was placed first (lowest stamp), or nullptr.
     Shard* coldest_shard();
     std::size_t spill_one(Shard& s, Entry* e, EvictCause cause, Deferred& d);
+    // What spilling e would take out of memory (its charge less a disk entry's).
+    std::size_t spill_gain(const Entry* e) const noexcept;
     bool drop_oldest_disk_entry(std::uint64_t cap, Deferred& d);
     void enforce_disk_cap(Deferred& d);
     void recover_persistent();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -20,46 +21,99 @@ enum class EntryState : std::uint8_t {
     disk,      // value only in a spill file
 };
 
-// One block (mimalloc): this header followed by the key bytes. Fields a lookup reads (key
-// length, state, deadline, use stamp, value) sit last, next to the key, so a hit touches as few
-// cache lines as possible; LRU links and spill bookkeeping come first.
+// Values of at most kInlineMax bytes live in the entry's own block, right after the key: a hit
+// then reads one block (header, key and value on adjacent cache lines, no pointer to chase) and
+// a set makes one allocation. Larger values keep their own block, taken over without a copy.
+inline constexpr std::size_t kInlineMax = 2048;
+
+// The cache's access to a Bytes buffer's ownership (a friend of Bytes).
+struct BytesAccess {
+    static std::byte* release(Bytes& b) noexcept {
+        b.size_ = 0;
+        return std::exchange(b.data_, nullptr);
+    }
+    static Bytes adopt(std::byte* p, std::size_t n, Allocator a) noexcept {
+        Bytes b;
+        b.data_ = p;
+        b.size_ = n;
+        b.allocator_ = a;
+        return b;
+    }
+};
+
+// One block: this header, the key bytes, then (inline values) the value bytes. The fields a
+// lookup reads come first, so a hit touches the block's first line and the key and value
+// right behind it; LRU links and spill bookkeeping follow.
 struct Entry {
+    const std::byte* data = nullptr;  // the value (inline or its own block); nullptr on disk
+    std::size_t value_size = 0;       // the value's length in every state
+    std::int64_t deadline_ns = 0;     // 0 = no expiry; cache clock nanoseconds
+    std::uint64_t last_use = 0;       // epoch at the last use; > list_stamp: used since placed
+    std::uint32_t key_len = 0;
+    EntryState state = EntryState::memory;
+    bool orphaned = false;  // removed from the table while spilling; the spiller frees it
+    bool external = false;  // data is a block of its own (allocated with value_alloc)
+    Allocator block_alloc = Allocator::mimalloc;
+    Allocator value_alloc = Allocator::mimalloc;
+
     Entry* prev = nullptr;  // LRU links (state memory only)
     Entry* next = nullptr;
     std::uint64_t hash = 0;
     std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
     std::uint64_t disk_seq = 0;    // state disk: spill file id
     std::uint64_t disk_size = 0;   // state disk: spill file bytes
-    std::size_t value_size = 0;    // the value's length in every state
-    std::size_t index_charge = 0;  // this block and its table slot
-    std::size_t value_charge = 0;  // the value's usable size while in memory
-    std::int64_t deadline_ns = 0;  // 0 = no expiry; cache clock nanoseconds
-    std::uint64_t last_use = 0;    // epoch at the last use; > list_stamp: used since placed
-    Bytes value;                   // state memory and spilling
-    std::uint32_t key_len = 0;
-    EntryState state = EntryState::memory;
-    bool orphaned = false;  // removed from the table while spilling; the spiller frees it
+    std::size_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
+    std::size_t value_charge = 0;  // the rest of the entry's charge while the value is in memory
 
     std::string_view key() const noexcept {
         return {reinterpret_cast<const char*>(this + 1), key_len};
     }
+    std::span<const std::byte> value() const noexcept { return {data, value_size}; }
     std::size_t charge() const noexcept { return index_charge + value_charge; }
 
-    static std::size_t block_size(std::size_t key_len) noexcept { return sizeof(Entry) + key_len; }
+    static std::size_t block_size(std::size_t key_len, std::size_t inline_len = 0) noexcept {
+        return sizeof(Entry) + key_len + inline_len;
+    }
+    static bool fits_inline(std::size_t value_len) noexcept { return value_len <= kInlineMax; }
 
-    // Throws std::bad_alloc.
-    static Entry* create(std::string_view key, std::uint64_t hash) {
-        void* p = mem_alloc(block_size(key.size()), Allocator::mimalloc);
+    // A block for key (and an inline copy of `inline_value`). Throws std::bad_alloc.
+    static Entry* create(std::string_view key, std::uint64_t hash, Allocator alloc,
+                         std::span<const std::byte> inline_value = {}) {
+        void* p = mem_alloc(block_size(key.size(), inline_value.size()), alloc);
         if (p == nullptr) throw std::bad_alloc();
         auto* e = new (p) Entry();
         e->hash = hash;
+        e->block_alloc = alloc;
         e->key_len = static_cast<std::uint32_t>(key.size());
-        if (!key.empty()) std::memcpy(reinterpret_cast<char*>(e + 1), key.data(), key.size());
+        auto* k = reinterpret_cast<std::byte*>(e + 1);
+        if (!key.empty()) std::memcpy(k, key.data(), key.size());
+        if (!inline_value.empty()) {
+            std::memcpy(k + key.size(), inline_value.data(), inline_value.size());
+            e->data = k + key.size();
+        }
+        e->value_size = inline_value.size();
         return e;
     }
+    // Takes over `value`'s buffer (no copy).
+    void adopt_value(Bytes&& value) noexcept {
+        value_size = value.size();
+        value_alloc = value.allocator();
+        data = BytesAccess::release(value);
+        external = data != nullptr;
+    }
+    // Gives up an external value's buffer (to free it after the lock); inline values stay.
+    Bytes take_external() noexcept {
+        if (!external) return {};
+        external = false;
+        return BytesAccess::adopt(const_cast<std::byte*>(std::exchange(data, nullptr)),
+                                  value_size, value_alloc);
+    }
+    std::size_t block_usable() const noexcept { return mem_usable(this, block_alloc); }
     static void destroy(Entry* e) noexcept {
+        if (e->external) mem_free(const_cast<std::byte*>(e->data), e->value_alloc);
+        const Allocator a = e->block_alloc;
         e->~Entry();
-        mem_free(e, Allocator::mimalloc);
+        mem_free(e, a);
     }
 };
 
@@ -166,6 +220,12 @@ public:
         slots_[i] = Slot{};
         --size_;
     }
+    // Puts `to` in the slot of `from` (same key and hash).
+    void replace(Entry* from, Entry* to) noexcept {
+        std::size_t i = from->hash & mask_;
+        while (slots_[i].entry != from) i = (i + 1) & mask_;
+        slots_[i].entry = to;
+    }
     template <class F>
     void for_each(F f) const {
         for (std::size_t i = 0; i < capacity(); ++i) {
@@ -198,12 +258,13 @@ private:
         }
         delete[] slots_;
         slots_ = fresh;
-        mask_ = cap - 1;
+        mask_ = static_cast<std::uint32_t>(cap - 1);
     }
 
+    // 16 bytes of fields: with the shard's mutex and hit counter they fill one cache line.
     Slot* slots_ = nullptr;
-    std::size_t mask_ = 0;
-    std::size_t size_ = 0;
+    std::uint32_t mask_ = 0;
+    std::uint32_t size_ = 0;
 };
 
 }  // namespace heapwise::api

@@ -1,6 +1,7 @@
 // CacheCore: making room. Budget eviction and memory-pressure requests move the coldest entries
 // out of memory (to disk when spilling is on, else dropped); the disk cap removes the oldest
 // spill files. Files are written with no lock held; a spilling entry stays readable meanwhile.
+#include <new>
 #include <stdexcept>
 
 #include "cache_core.hpp"
@@ -66,7 +67,7 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             if (expired(e)) {
                 ++best->expirations;
                 moved += e->charge();
-                doomed = std::move(e->value);
+                doomed = e->take_external();
                 remove_locked(*best, e, EvictCause::expired, d);
                 continue;
             }
@@ -76,11 +77,11 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
                 LruList::unlink(e);
                 best->lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
                 e->state = EntryState::spilling;
-                spilling_bytes_.fetch_add(e->value_charge, std::memory_order_relaxed);
+                spilling_bytes_.fetch_add(spill_gain(e), std::memory_order_relaxed);
                 victim = e;
             } else {
                 moved += e->charge();
-                doomed = std::move(e->value);
+                doomed = e->take_external();
                 remove_locked(*best, e, dropped_cause, d);
             }
         }
@@ -89,43 +90,57 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
     return moved;
 }
 
-// Writes a spilling entry's file (no lock held), then settles the entry under its shard lock.
+std::size_t CacheCore::spill_gain(const Entry* e) const noexcept {
+    const std::size_t after = disk_entry_charge(e->key_len);
+    return e->charge() > after ? e->charge() - after : 0;
+}
+
+// Writes a spilling entry's file (no lock held), then settles it under its shard lock: a small
+// disk entry (header and key) takes its place and its block goes, so only the index stays
+// charged. Returns the bytes that left memory.
 std::size_t CacheCore::spill_one(Shard& s, Entry* e, EvictCause cause, Deferred& d) {
-    auto w = store_->write(e->hash, e->key(), e->value.span(), expiry_unix_ns(e->deadline_ns));
+    auto w = store_->write(e->hash, e->key(), e->value(), expiry_unix_ns(e->deadline_ns));
+    Entry* disk = nullptr;
+    if (w) {
+        try {
+            disk = make_disk_entry(e->key(), e->hash);
+        } catch (const std::bad_alloc&) {  // no room for the index: drop the entry instead
+            store_->unlink_file(e->hash, w->seq);
+            w.reset();
+        }
+    }
     std::size_t moved = 0;
     Bytes doomed;
     {
         std::lock_guard lk(s.mu);
-        spilling_bytes_.fetch_sub(e->value_charge, std::memory_order_relaxed);
+        spilling_bytes_.fetch_sub(spill_gain(e), std::memory_order_relaxed);
         if (e->orphaned) {  // erased or replaced while we wrote: nothing to keep
             if (w) d.unlink(e->hash, w->seq);
             moved = e->charge();
             memory_bytes_.fetch_sub(moved, std::memory_order_relaxed);
-            doomed = std::move(e->value);
-            Entry::destroy(e);
         } else if (!w) {  // spilling just turned off: drop it to keep the budget
             s.table.erase(e);
             --s.memory_items;
             moved = e->charge();
             d.event(e, cause == EvictCause::spilled ? EvictCause::evicted : cause, moved, false);
             memory_bytes_.fetch_sub(moved, std::memory_order_relaxed);
-            doomed = std::move(e->value);
-            Entry::destroy(e);
         } else {
             spills_.fetch_add(1, std::memory_order_relaxed);
-            moved = e->value_charge;
-            e->state = EntryState::disk;
-            e->disk_seq = w->seq;
-            e->disk_size = w->file_size;
-            e->value_charge = 0;
-            doomed = std::move(e->value);
-            store_->index_add(w->seq, e->hash, w->file_size);
-            memory_bytes_.fetch_sub(moved, std::memory_order_relaxed);
+            disk->disk_seq = w->seq;
+            disk->disk_size = w->file_size;
+            const std::size_t before = e->charge();
+            swap_in_locked(s, e, disk);
+            moved = before > disk->charge() ? before - disk->charge() : 0;
+            store_->index_add(w->seq, disk->hash, w->file_size);
+            disk = nullptr;
             --s.memory_items;
             ++s.disk_items;
             d.event(e, cause, moved, true);
         }
+        doomed = e->take_external();
+        Entry::destroy(e);
     }
+    if (disk != nullptr) Entry::destroy(disk);
     if (w) enforce_disk_cap(d);
     return moved;
 }
@@ -206,12 +221,10 @@ void CacheCore::recover_persistent() {
     Deferred d(*this);
     const std::int64_t now = now_ns();
     for (RecoveredFile& f : files) {
-        Entry* e = Entry::create(f.key, f.hash);
-        e->state = EntryState::disk;
+        Entry* e = make_disk_entry(f.key, f.hash);
         e->disk_seq = f.seq;
         e->disk_size = f.file_size;
         e->value_size = f.value_size;
-        e->index_charge = index_charge(f.key.size());
         e->deadline_ns = f.expiry_unix_ns != 0 ? now + (f.expiry_unix_ns - unix_now) : 0;
         Shard& s = shard_for(f.hash);
         std::lock_guard lk(s.mu);

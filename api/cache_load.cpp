@@ -24,7 +24,7 @@ Bytes CacheCore::get_or_load(std::string_view key, const std::function<Bytes()>&
             Entry* e = s.table.find(h, key);
             if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
                 mark_used(e);
-                return e->value;
+                return Bytes(e->value(), options_.allocator);
             }
             slot = std::make_shared<LoadSlot>();
             slot->future = slot->promise.get_future().share();
@@ -41,7 +41,7 @@ Bytes CacheCore::get_or_load(std::string_view key, const std::function<Bytes()>&
     };
     try {
         Bytes value = loader();
-        set(key, value, SetOptions{});
+        set(key, value.span(), nullptr, SetOptions{});
         finish_slot();
         slot->promise.set_value(value);
         return value;

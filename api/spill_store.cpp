@@ -176,6 +176,13 @@ int SpillStore::ensure_directory_locked() {
     return dir_fd_;
 }
 
+std::size_t SpillStore::index_node_charge() noexcept {
+    // libstdc++'s red-black node: colour and three links, then the stored pair.
+    static const std::size_t charge = allocation_size(
+        4 * sizeof(void*) + sizeof(std::pair<const std::uint64_t, IndexRec>), Allocator::system);
+    return charge;
+}
+
 std::uint64_t SpillStore::file_size_for(std::size_t key_len, std::size_t value_len) noexcept {
     return sizeof(spill::FileHeader) + key_len + value_len;
 }

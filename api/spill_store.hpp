@@ -64,6 +64,9 @@ public:
                     std::size_t value_size, Allocator allocator, Bytes& out);
     void unlink_file(std::uint64_t hash, std::uint64_t seq) noexcept;
     static std::uint64_t file_size_for(std::size_t key_len, std::size_t value_len) noexcept;
+    // Memory the index below spends per file (one std::map node from the system allocator,
+    // at its usable size); the cache charges it to each on-disk entry.
+    static std::size_t index_node_charge() noexcept;
 
     // The index, oldest (lowest seq) first. remove returns the file's size if it was indexed.
     void index_add(std::uint64_t seq, std::uint64_t hash, std::uint64_t file_size);

@@ -5,61 +5,23 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <list>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "baseline_lru.hpp"
 #include "heapwise/cache.hpp"
 
 using namespace heapwise::literals;
 
 namespace {
 
+using heapwise_bench::BaselineLru;
+
 constexpr std::size_t kKeys = 100'000;
 constexpr std::size_t kValue = 128;
-
-class BaselineLru {
-public:
-    explicit BaselineLru(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-    std::optional<std::string> get(const std::string& key) {
-        std::lock_guard lk(mu_);
-        auto it = map_.find(key);
-        if (it == map_.end()) return std::nullopt;
-        list_.splice(list_.begin(), list_, it->second);
-        return it->second->second;
-    }
-    void set(const std::string& key, std::string value) {
-        std::lock_guard lk(mu_);
-        auto it = map_.find(key);
-        if (it != map_.end()) {
-            bytes_ -= cost(it->second->first, it->second->second);
-            list_.erase(it->second);
-            map_.erase(it);
-        }
-        list_.emplace_front(key, std::move(value));
-        map_.emplace(key, list_.begin());
-        bytes_ += cost(key, list_.front().second);
-        while (bytes_ > max_bytes_ && !list_.empty()) {
-            auto& back = list_.back();
-            bytes_ -= cost(back.first, back.second);
-            map_.erase(back.first);
-            list_.pop_back();
-        }
-    }
-
-private:
-    static std::size_t cost(const std::string& k, const std::string& v) {
-        return 2 * k.size() + v.size() + 96;  // key twice (map and list), nodes and buckets
-    }
-    std::mutex mu_;
-    std::size_t max_bytes_, bytes_ = 0;
-    std::list<std::pair<std::string, std::string>> list_;
-    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> map_;
-};
 
 const std::vector<std::string>& keys() {
     static const std::vector<std::string> k = [] {

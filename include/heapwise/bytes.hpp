@@ -13,6 +13,10 @@
 
 namespace heapwise {
 
+namespace api {
+struct BytesAccess;
+}
+
 // Where a Bytes buffer comes from. `system` exists for comparisons (RSS after clear).
 enum class Allocator : std::uint8_t { mimalloc, system };
 
@@ -59,6 +63,9 @@ public:
     }
 
 private:
+    // The cache takes large buffers over without copying and hands them back (cache_entry.hpp).
+    friend struct api::BytesAccess;
+
     void release() noexcept {
         if (data_ != nullptr) free_buffer();
     }

@@ -163,8 +163,12 @@ public:
     void set_listener(EvictionListener listener);
     // The private spill directory ("" when there is none).
     std::string spill_path() const;
-    // What an entry with these sizes is charged against the memory budget.
+    // What an entry with these sizes is charged against the memory budget while its value is
+    // in memory (values up to 2 KiB share the key's block; larger ones have their own).
     std::size_t entry_charge(std::size_t key_size, std::size_t value_size) const noexcept;
+    // What an entry whose value is only on disk stays charged: its index in memory (the entry's
+    // block with the key, its table slot, and the spill index's node).
+    std::size_t disk_entry_charge(std::size_t key_size) const noexcept;
 
 private:
     // MemoryMonitor::attach holds the core weakly, so a destroyed or moved cache never dangles.

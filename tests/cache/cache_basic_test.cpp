@@ -4,6 +4,7 @@
 #include <mimalloc.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <random>
 
 #include "cache_crc.hpp"
@@ -56,7 +57,17 @@ TEST_CASE("values are charged at mimalloc's usable size", "[cache]") {
     Cache cache({.max_memory = 64_MiB, .max_disk = 0});
     const std::size_t base = cache.entry_charge(5, 0);
     REQUIRE(base >= 5 + 32);
-    for (std::size_t n : {1u, 7u, 100u, 1000u, 4097u, 70000u}) {
+    // Up to 2 KiB the value shares the key's block: the charge is that block's usable size,
+    // never below the empty entry's nor below key, value and slot, and at most one size class
+    // (mimalloc's: 1/8 apart) above the two added.
+    for (std::size_t n : {1u, 7u, 100u, 1000u, 2048u}) {
+        const std::size_t c = cache.entry_charge(5, n);
+        REQUIRE(c >= std::max(base, n + 5 + 32));
+        REQUIRE(c <= (base + n) * 5 / 4);
+    }
+    REQUIRE(cache.entry_charge(5, 2049) > cache.entry_charge(5, 2048));
+    // Larger values have a block of their own, charged at its usable size.
+    for (std::size_t n : {2049u, 4097u, 70000u}) {
 #if defined(__SANITIZE_THREAD__)  // the library uses malloc under TSan (cache_memory.hpp)
         void* p = std::malloc(n);
         const std::size_t usable = malloc_usable_size(p);

@@ -102,7 +102,8 @@ TEST_CASE("memory pressure spills the coldest entries and reports the reason", "
     TempDir dir;
     Cache probe({.max_memory = 1_MiB, .max_disk = 0});
     const std::size_t charge = probe.entry_charge(2, 1000);
-    const std::size_t value_charge = charge - probe.entry_charge(2, 0);
+    const std::size_t on_disk = probe.disk_entry_charge(2);  // what a spilled entry still costs
+    const std::size_t value_charge = charge - on_disk;       // what spilling one frees
     std::vector<Seen> seen;
     Cache cache({.max_memory = 10 * charge,
                  .spill_dir = dir.str(),
@@ -114,10 +115,10 @@ TEST_CASE("memory pressure spills the coldest entries and reports the reason", "
     REQUIRE(cache.max_memory() == 10 * charge);
 
     // Down to room for 5 entries (plus the index of the spilled ones): the 3 coldest go.
-    const std::size_t moved = cache.set_memory_limit(5 * charge + 3 * (charge - value_charge),
+    const std::size_t moved = cache.set_memory_limit(5 * charge + 3 * on_disk,
                                                      "container usage crossed 85 %");
     REQUIRE(moved == 3 * value_charge);
-    REQUIRE(cache.memory_limit() == 5 * charge + 3 * (charge - value_charge));
+    REQUIRE(cache.memory_limit() == 5 * charge + 3 * on_disk);
     REQUIRE(seen.size() == 3);
     for (int i = 0; i < 3; ++i) {
         REQUIRE(seen[i] == Seen{"k" + std::to_string(i), EvictCause::pressure, value_charge, true,
@@ -133,7 +134,7 @@ TEST_CASE("memory pressure spills the coldest entries and reports the reason", "
     REQUIRE(cache.spill_all("critical") == 3 * value_charge);
     REQUIRE(cache.stats().memory_items == 0);
     REQUIRE(cache.stats().disk_items == 8);
-    REQUIRE(cache.memory_bytes() == 8 * (charge - value_charge));  // only the index is left
+    REQUIRE(cache.memory_bytes() == 8 * on_disk);  // only the index is left
     REQUIRE(cache.set_memory_limit(100 * charge) == 0);  // raising is capped at max_memory
     REQUIRE(cache.memory_limit() == 10 * charge);
     REQUIRE_THROWS_AS(cache.spill_coldest(1.5), std::invalid_argument);
@@ -157,7 +158,7 @@ TEST_CASE("shrink_all_caches empties every live cache, even while caches come an
         a.set("a" + std::to_string(i), std::string_view(value_of(1000, 'a')));
         b.set("b" + std::to_string(i), std::string_view(value_of(1000, 'b')));
     }
-    const std::size_t expected = (a.entry_charge(2, 1000) - a.entry_charge(2, 0)) * 10 + b.entry_charge(2, 1000) * 10;
+    const std::size_t expected = (a.entry_charge(2, 1000) - a.disk_entry_charge(2)) * 10 + b.entry_charge(2, 1000) * 10;
     std::atomic<bool> stop{false};
     std::thread churn([&] {
         while (!stop.load()) {
@@ -173,5 +174,5 @@ TEST_CASE("shrink_all_caches empties every live cache, even while caches come an
     REQUIRE(a.stats().disk_items == 10);
     REQUIRE(b.stats().items == 0);
     REQUIRE(sv(a.get("a3")) == value_of(1000, 'a'));
-    REQUIRE(shrink_all_caches("again") >= a.entry_charge(2, 1000) - a.entry_charge(2, 0));
+    REQUIRE(shrink_all_caches("again") >= a.entry_charge(2, 1000) - a.disk_entry_charge(2));
 }

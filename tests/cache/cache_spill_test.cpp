@@ -16,11 +16,15 @@ std::string sv(const std::optional<Bytes>& b) { return b ? std::string(b->view()
 
 std::vector<fs::path> spill_files(const Cache& c) { return files_in(c.spill_path()); }
 
-// A cache that holds exactly `n` entries with 2-byte keys and 1000-byte values in memory.
+// A cache that holds exactly `n` entries with 2-byte keys and 1000-byte values in memory, plus
+// the index of up to 5 such entries on disk (a disk entry is charged less than a fifth of a
+// memory entry, so dropping one never makes room for another in memory).
 CacheOptions holding(std::size_t n, const TempDir& dir, std::size_t max_disk = 64_MiB) {
     Cache probe({.max_memory = 1_MiB, .max_disk = 0});
     const std::size_t charge = probe.entry_charge(2, 1000);
-    return {.max_memory = n * charge + charge / 2, .max_disk = max_disk, .spill_dir = dir.str(), .shards = 1};
+    const std::size_t on_disk = probe.disk_entry_charge(2);
+    REQUIRE(5 * on_disk < charge);
+    return {.max_memory = n * charge + 5 * on_disk, .max_disk = max_disk, .spill_dir = dir.str(), .shards = 1};
 }
 
 }  // namespace
