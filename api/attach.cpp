@@ -1,7 +1,8 @@
 // attach(): a cache shrinks when the monitor's level rises and regrows, rate-limited, once it is
 // back to normal. Warning lowers the cache's memory limit by the configured fraction of what it
 // holds (spilling the coldest entries); critical spills everything, holds the limit at its floor
-// and trims the allocators. Every action's text reaches the cache's listener as the reason.
+// and trims the allocators. Every action's text, written after it with the bytes it measured,
+// reaches the cache's listener as the reason and on_action.
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -66,27 +67,26 @@ void CacheLink::act(Level level, Level previous, const Reading& r, MonitorClock:
     const auto floor = static_cast<std::size_t>(static_cast<double>(max) * opt_.floor);
     const bool repeat_due = changed_ && repeat_.count() > 0 && now - last_change_ >= repeat_;
 
+    // The text is written after the work, with what it measured; the cache's listener and
+    // on_action both get it, neither under a lock.
+    std::string text;
+    auto spilled = [&](std::size_t moved) {
+        text = "spilled " + format_bytes(static_cast<double>(moved)) + " because " + why(level, r);
+        return text;
+    };
     if (level == Level::critical && (previous != Level::critical || repeat_due)) {
-        const std::size_t held = core->memory_bytes();
-        std::string reason = "spilling all " + format_bytes(static_cast<double>(held)) +
-                             " because " + why(level, r);
-        std::size_t moved = core->spill_all(reason);
-        core->set_memory_limit(std::min(floor, core->memory_limit()), reason);
+        std::size_t moved = core->relieve(1.0, std::min(floor, core->memory_limit()), spilled);
         if (opt_.trim) trim_allocators();
         last_change_ = now, changed_ = true;
-        report(CacheAction::Kind::spill_all, moved, core->memory_limit(),
-               "spilled " + format_bytes(static_cast<double>(moved)) + " because " + why(level, r));
+        report(CacheAction::Kind::spill_all, moved, core->memory_limit(), text);
     } else if (level == Level::warning && (previous == Level::normal || repeat_due)) {
         const std::size_t held = core->memory_bytes();
         const auto keep = static_cast<std::size_t>(static_cast<double>(held) *
                                                    (1.0 - opt_.spill_fraction));
         const std::size_t limit = std::min(core->memory_limit(), std::max(keep, floor));
-        std::string reason = "spilling " + format_bytes(static_cast<double>(held - std::min(held, limit))) +
-                             " because " + why(level, r);
-        std::size_t moved = core->set_memory_limit(limit, reason);
+        std::size_t moved = core->relieve(0.0, limit, spilled);
         last_change_ = now, changed_ = true;
-        report(CacheAction::Kind::spill, moved, core->memory_limit(),
-               "spilled " + format_bytes(static_cast<double>(moved)) + " because " + why(level, r));
+        report(CacheAction::Kind::spill, moved, core->memory_limit(), text);
     } else if (level == Level::normal && core->memory_limit() < max &&
                (!changed_ || now - last_change_ >= opt_.regrow_interval)) {
         const auto step = std::max<std::size_t>(

@@ -34,6 +34,12 @@ public:
     ~Deferred() { finish(); }
 
     void event(const Entry* e, EvictCause cause, std::size_t bytes, bool to_disk);
+    // Replaces the reason the pending `pressure` events carry (a text written once the
+    // operation knows what it did).
+    void set_reason(std::string reason) {
+        owned_reason_ = std::move(reason);
+        reason_ = owned_reason_;
+    }
     void unlink(std::uint64_t hash, std::uint64_t seq) { unlinks_.push_back({hash, seq}); }
     void free_later(Bytes&& b) {
         if (!b.empty()) frees_.push_back(std::move(b));
@@ -48,6 +54,7 @@ private:
         bool to_disk;
     };
     CacheCore& core_;
+    std::string owned_reason_;
     std::string_view reason_;
     bool events_;
     std::vector<Pending> pending_;
@@ -105,6 +112,12 @@ public:
     }
     std::size_t spill_coldest(double fraction, std::string_view reason);
     std::size_t spill_all(std::string_view reason);
+    // One pressure action (MemoryMonitor::attach): spills `fraction` (0..1) of the values in
+    // memory, then lowers the limit to `limit` (spilling more if needed). The listener's events
+    // carry reason(moved), moved being every byte the action took out of memory; it is called
+    // once, with no lock held, and the events follow it, also with no lock held.
+    std::size_t relieve(double fraction, std::size_t limit,
+                        const std::function<std::string(std::size_t moved)>& reason);
 
     void set_listener(EvictionListener listener);
     std::shared_ptr<const EvictionListener> listener() const;

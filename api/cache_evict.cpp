@@ -1,6 +1,7 @@
 // CacheCore: making room. Budget eviction and memory-pressure requests move the coldest entries
 // out of memory (to disk when spilling is on, else dropped); the disk cap removes the oldest
 // spill files. Files are written with no lock held; a spilling entry stays readable meanwhile.
+#include <algorithm>
 #include <new>
 #include <stdexcept>
 
@@ -192,6 +193,22 @@ std::size_t CacheCore::spill_coldest(double fraction, std::string_view reason) {
 }
 
 std::size_t CacheCore::spill_all(std::string_view reason) { return spill_coldest(1.0, reason); }
+
+std::size_t CacheCore::relieve(double fraction, std::size_t limit,
+                               const std::function<std::string(std::size_t)>& reason) {
+    Deferred d(*this);  // destroyed last: events go out after every lock is released
+    std::size_t moved = 0;
+    if (!closed_.load(std::memory_order_relaxed)) {
+        const auto amount =
+            static_cast<std::size_t>(static_cast<double>(lru_total()) * std::clamp(fraction, 0.0, 1.0));
+        if (amount > 0) moved += shrink_to(0, EvictCause::pressure, false, d, amount);
+    }
+    limit = std::min(limit, options_.max_memory);
+    limit_.store(limit, std::memory_order_relaxed);
+    moved += shrink_to(limit, EvictCause::pressure, true, d);
+    d.set_reason(reason(moved));
+    return moved;
+}
 
 std::size_t CacheCore::purge_expired() {
     Deferred d(*this);

@@ -112,8 +112,7 @@ TEST_CASE("attach: warning spills the coldest fraction, critical all, regrowth i
             CHECK(e.key == Rig::key(static_cast<int>(i) + 1));  // coldest first; key 0 was used
             CHECK(e.cause == heapwise::EvictCause::pressure);
             CHECK(e.to_disk);
-            CHECK_THAT(e.reason, Catch::StartsWith("spilling ") &&
-                                     Catch::EndsWith(" because container usage crossed 80 % (85.0 % now)"));
+            CHECK(e.reason == rig.actions[0].text);  // the measured action, not a forecast
             bytes += e.bytes;
         }
         CHECK(bytes == rig.actions[0].bytes);
@@ -129,7 +128,14 @@ TEST_CASE("attach: warning spills the coldest fraction, critical all, regrowth i
         REQUIRE(rig.actions.size() == 2);
         CHECK(rig.actions[1].kind == heapwise::CacheAction::Kind::spill_all);
         CHECK_THAT(rig.actions[1].text, Catch::EndsWith("container usage crossed 90 % (95.0 % now)"));
-        for (const Event& e : rig.events) CHECK_THAT(e.reason, Catch::StartsWith("spilling all "));
+        REQUIRE(!rig.events.empty());
+        CHECK_THAT(rig.actions[1].text, Catch::StartsWith("spilled "));
+        std::size_t bytes = 0;
+        for (const Event& e : rig.events) {
+            CHECK(e.reason == rig.actions[1].text);
+            bytes += e.bytes;
+        }
+        CHECK(bytes == rig.actions[1].bytes);
     }
     CHECK(cache.stats().disk_items == 64);
 
