@@ -17,6 +17,7 @@ ReadSummary TraceReader::read(EventVisitor& visitor) {
     for (;;) {
         auto step = blocks_.next();
         if (step.kind == BlockReader::Step::Kind::kEnd) break;
+        if (progress_) progress_(blocks_.position(), blocks_.file_size());
         if (step.kind == BlockReader::Step::Kind::kDamage) {
             report(*step.error);
             continue;

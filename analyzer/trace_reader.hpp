@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -45,6 +46,11 @@ public:
     // the visitor throws. Call once.
     ReadSummary read(EventVisitor& visitor);
 
+    // Optional: called by read() after each block (or piece of damage) with the file offset
+    // reached and the file size, so a tool can show progress. Once per block, never per event.
+    using Progress = std::function<void(std::uint64_t bytes_read, std::uint64_t file_size)>;
+    void set_progress(Progress progress) { progress_ = std::move(progress); }
+
     const format::FileHeader& file_header() const noexcept { return blocks_.file_header(); }
     std::uint64_t file_size() const noexcept { return blocks_.file_size(); }
     // Stacks defined by the blocks read so far.
@@ -53,6 +59,7 @@ public:
 private:
     BlockReader blocks_;
     DecodeState state_;
+    Progress progress_;
 };
 
 // The ProcessInfo of a trace from its first good block only: cheap on a file of any size. nullopt

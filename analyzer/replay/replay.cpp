@@ -22,8 +22,16 @@ std::uint64_t slice_time(std::uint64_t duration, std::uint64_t k, std::uint64_t 
     return duration / n * k + duration % n * k / n;
 }
 
-ReplayFacts survey(const std::filesystem::path& path) {
+void report_progress(TraceReader& reader, const ReplayRequest& request, int pass, int passes) {
+    if (!request.progress) return;
+    reader.set_progress([&request, pass, passes](std::uint64_t done, std::uint64_t size) {
+        request.progress({pass, passes, done, size});
+    });
+}
+
+ReplayFacts survey(const std::filesystem::path& path, const ReplayRequest& request) {
     TraceReader reader(path);
+    report_progress(reader, request, 1, 2);
     HeapReplay replay;
     reader.read(replay);
     return replay.facts();
@@ -38,7 +46,7 @@ ReplayResult replay_trace(const std::filesystem::path& path, const ReplayRequest
             return p.kind == PointSpec::Kind::kPeak || p.kind == PointSpec::Kind::kMarker;
         });
     ReplayFacts first;
-    if (needs_survey) first = survey(path);
+    if (needs_survey) first = survey(path, request);
 
     std::vector<Trigger> by_position;
     std::vector<Trigger> by_time;
@@ -114,6 +122,7 @@ ReplayResult replay_trace(const std::filesystem::path& path, const ReplayRequest
         }
     });
     TraceReader reader(path);
+    report_progress(reader, request, needs_survey ? 2 : 1, needs_survey ? 2 : 1);
     ReplayResult result;
     result.summary = reader.read(replay);
     replay.set_before_record({});

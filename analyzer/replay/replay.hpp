@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +29,15 @@ struct ReplayRequest {
     // 0: no growth series. Otherwise the series is captured at start, every marker and end, or,
     // when the trace has no markers, at growth_slices + 1 equal time steps from 0 to the end.
     std::size_t growth_slices = 0;
+    // Optional: progress of the reading, once per block (TraceReader::set_progress). passes is
+    // 2 when a first pass finds the peak, markers or slices, else 1.
+    struct Progress {
+        int pass = 1;
+        int passes = 1;
+        std::uint64_t bytes_read = 0;
+        std::uint64_t file_size = 0;
+    };
+    std::function<void(const Progress&)> progress;
 };
 
 struct ReplayResult {

@@ -60,13 +60,14 @@ std::uint64_t parse_duration_ns(std::string_view text) {
         throw SpecError("bad time '" + std::string(text) +
                         "': expected a number with a unit (ns, us, ms, s, m, h), e.g. 90s, 250ms");
     }
-    static constexpr std::array<std::pair<std::string_view, long double>, 6> kUnits{{
-        {"ns", 1.0L}, {"us", 1e3L}, {"ms", 1e6L}, {"s", 1e9L}, {"m", 60e9L}, {"h", 3600e9L}}};
+    static constexpr std::array<std::pair<std::string_view, long double>, 7> kUnits{{
+        {"ns", 1.0L}, {"us", 1e3L}, {"ms", 1e6L}, {"s", 1e9L}, {"m", 60e9L}, {"min", 60e9L},
+        {"h", 3600e9L}}};
     for (const auto& [name, scale] : kUnits) {
         if (unit == name) return to_u64(v * scale, text, "time");
     }
     throw SpecError("bad time '" + std::string(text) + "': unknown unit '" + std::string(unit) +
-                    "' (ns, us, ms, s, m, h)");
+                    "' (ns, us, ms, s, m or min, h)");
 }
 
 std::uint64_t parse_size(std::string_view text) {
@@ -77,9 +78,15 @@ std::uint64_t parse_size(std::string_view text) {
                         "': expected bytes or a number with a unit, e.g. 4096, 512KiB, 10MB");
     }
     const std::string u = lower(unit);
-    static constexpr std::array<std::pair<std::string_view, long double>, 10> kUnits{{
-        {"", 1.0L}, {"b", 1.0L}, {"kb", 1e3L}, {"mb", 1e6L}, {"gb", 1e9L}, {"tb", 1e12L},
-        {"kib", 1024.0L}, {"mib", 1048576.0L}, {"gib", 1073741824.0L}, {"tib", 1099511627776.0L}}};
+    // One meaning for every heapwise size, the tracer's (docs/tracer.md, HEAPWISE_* values):
+    // K, KB and KiB are all 1024 bytes, and so on up.
+    static constexpr long double kKi = 1024.0L;
+    static constexpr std::array<std::pair<std::string_view, long double>, 14> kUnits{{
+        {"", 1.0L}, {"b", 1.0L},
+        {"k", kKi}, {"kb", kKi}, {"kib", kKi},
+        {"m", kKi * kKi}, {"mb", kKi * kKi}, {"mib", kKi * kKi},
+        {"g", kKi * kKi * kKi}, {"gb", kKi * kKi * kKi}, {"gib", kKi * kKi * kKi},
+        {"t", kKi * kKi * kKi * kKi}, {"tb", kKi * kKi * kKi * kKi}, {"tib", kKi * kKi * kKi * kKi}}};
     for (const auto& [name, scale] : kUnits) {
         if (u == name) {
             if (name.empty() && text.find('.') != std::string_view::npos) break;  // "1.5" bytes
@@ -87,7 +94,7 @@ std::uint64_t parse_size(std::string_view text) {
         }
     }
     throw SpecError("bad size '" + std::string(text) + "': unknown unit '" + std::string(unit) +
-                    "' (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
+                    "' (B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB, all powers of 1024)");
 }
 
 PointSpec parse_point(std::string_view text) {

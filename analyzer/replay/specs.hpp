@@ -30,11 +30,15 @@ struct PointSpec {
 // only known once the trace is read: replay() throws SpecError for an unknown one).
 PointSpec parse_point(std::string_view text);
 
-// A duration with a mandatory unit: "90s", "1.5s", "250ms", "2m", "1h", "10us", "5ns".
+// A duration with a mandatory unit: "90s", "1.5s", "250ms", "2m" (or "2min"), "1h", "10us",
+// "5ns". The heapwise command parses every duration option with it.
 std::uint64_t parse_duration_ns(std::string_view text);
 
-// Bytes: a plain integer, or a number (decimals allowed) with B, KB/MB/GB/TB (powers of 1000)
-// or KiB/MiB/GiB/TiB (powers of 1024), case-insensitive ("1MiB", "512kib", "10MB", "1.5GiB").
+// Bytes: a plain integer, or a number (decimals allowed) with a unit, case-insensitive: B;
+// K, KB, KiB (1024); M, MB, MiB (1024^2); G, GB, GiB; T, TB, TiB. Every unit is binary, the
+// meaning docs/tracer.md gives HEAPWISE_SAMPLE_INTERVAL, so one size means one number
+// everywhere in heapwise ("10MB" == "10MiB" == 10485760). The heapwise command parses every
+// size option with it.
 std::uint64_t parse_size(std::string_view text);
 
 // How a snapshot's stacks are grouped (tracemalloc's key_type, plus kStack: the raw stack id,

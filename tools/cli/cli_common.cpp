@@ -2,7 +2,8 @@
 #include "cli_common.hpp"
 
 #include <cstdio>
-#include <limits>
+
+#include "analyzer/replay/specs.hpp"
 
 namespace heapwise::cli {
 
@@ -10,52 +11,20 @@ void error_line(std::string_view message) {
     std::fputs(fmt::format("heapwise: {}\n", message).c_str(), stderr);
 }
 
-namespace {
-
-// Splits "123unit" into the number and the unit; nullopt if there is no leading number or it
-// overflows.
-std::optional<std::pair<std::uint64_t, std::string_view>> number_and_unit(std::string_view text) {
-    std::uint64_t v = 0;
-    std::size_t i = 0;
-    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-        const std::uint64_t digit = static_cast<std::uint64_t>(text[i] - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
-        v = v * 10 + digit;
+std::optional<std::uint64_t> try_parse_size(std::string_view text) {
+    try {
+        return analyzer::parse_size(text);
+    } catch (const analyzer::SpecError&) {
+        return std::nullopt;
     }
-    if (i == 0) return std::nullopt;
-    return std::pair{v, text.substr(i)};
 }
 
-std::optional<std::uint64_t> scaled(std::uint64_t v, std::uint64_t unit) {
-    if (unit != 0 && v > std::numeric_limits<std::uint64_t>::max() / unit) return std::nullopt;
-    return v * unit;
-}
-
-}  // namespace
-
-std::optional<std::uint64_t> parse_size(std::string_view text) {
-    const auto nu = number_and_unit(text);
-    if (!nu) return std::nullopt;
-    const auto [v, unit] = *nu;
-    if (unit.empty() || unit == "B") return v;
-    if (unit == "KiB" || unit == "K" || unit == "k" || unit == "KB") return scaled(v, 1ull << 10);
-    if (unit == "MiB" || unit == "M" || unit == "MB") return scaled(v, 1ull << 20);
-    if (unit == "GiB" || unit == "G" || unit == "GB") return scaled(v, 1ull << 30);
-    if (unit == "TiB" || unit == "T" || unit == "TB") return scaled(v, 1ull << 40);
-    return std::nullopt;
-}
-
-std::optional<std::uint64_t> parse_duration_ns(std::string_view text) {
-    const auto nu = number_and_unit(text);
-    if (!nu) return std::nullopt;
-    const auto [v, unit] = *nu;
-    if (unit == "ns") return v;
-    if (unit == "us") return scaled(v, 1'000);
-    if (unit == "ms") return scaled(v, 1'000'000);
-    if (unit == "s") return scaled(v, 1'000'000'000);
-    if (unit == "m" || unit == "min") return scaled(v, 60'000'000'000);
-    if (unit == "h") return scaled(v, 3'600'000'000'000);
-    return std::nullopt;
+std::optional<std::uint64_t> try_parse_duration_ns(std::string_view text) {
+    try {
+        return analyzer::parse_duration_ns(text);
+    } catch (const analyzer::SpecError&) {
+        return std::nullopt;
+    }
 }
 
 std::string group_thousands(std::uint64_t v) {

@@ -12,12 +12,18 @@ int main(int argc, char** argv) {
     CLI::App app{"heapwise: where a Linux process's heap memory goes.\n"
                  "  heapwise record [options] -- PROGRAM ARGS...   trace a program\n"
                  "  heapwise dump FILE                             every record of a trace\n"
-                 "  heapwise stats FILE                            counts, bytes, peak heap"};
+                 "  heapwise stats FILE                            counts, bytes, peak heap\n"
+                 "  heapwise report FILE                           peak, leaks, top sites\n"
+                 "  heapwise diff FILE --from P --to P | OLD NEW   what grew, by site\n"
+                 "  heapwise leaks FILE                            never freed, kept growing"};
     app.require_subcommand(1);
     Runner run;
     register_record(app, run);
     register_dump(app, run);
     register_stats(app, run);
+    register_report(app, run);
+    register_diff(app, run);
+    register_leaks(app, run);
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
         args = with_command_separator(std::move(args));

@@ -71,7 +71,7 @@ std::optional<std::string> check(const RecordOptions& o, std::map<std::string, s
     if (!o.unwind.empty()) env[env::kUnwind] = o.unwind;
     std::string mode = o.mode;
     if (!o.sample_interval.empty()) {
-        const auto bytes = parse_size(o.sample_interval);
+        const auto bytes = try_parse_size(o.sample_interval);
         if (!bytes || *bytes == 0)
             return fmt::format("record: --sample-interval {}: not a size (e.g. 512KiB, 1MiB, 4096)", o.sample_interval);
         if (mode.empty()) mode = "sampled";
@@ -88,10 +88,11 @@ std::optional<std::string> check(const RecordOptions& o, std::map<std::string, s
     }
     const auto duration = [&](const std::string& value, const char* flag, const char* var) -> std::optional<std::string> {
         if (value.empty()) return std::nullopt;
-        const auto ns = parse_duration_ns(value);
+        const auto ns = try_parse_duration_ns(value);
         if (!ns || *ns < 1'000'000)
             return fmt::format("record: {} {}: not a duration of at least 1ms (e.g. 10s, 500ms)", flag, value);
-        env[var] = value;
+        // The tracer reads whole numbers only: a decimal ("1.5s") goes to it in nanoseconds.
+        env[var] = value.find('.') == std::string::npos ? value : std::to_string(*ns) + "ns";
         return std::nullopt;
     };
     if (auto e = duration(o.snapshot_every, "--snapshot-every", env::kSnapshotEvery)) return e;
