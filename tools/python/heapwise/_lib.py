@@ -92,7 +92,12 @@ def check(status, what):
 
 
 # ---- structures (field order and types mirror heapwise.h exactly; checked at load) ----
-EVICTION_FN = CFUNCTYPE(None, c_void_p, c_void_p)
+class EvictionEvent(Structure):
+    _fields_ = [("key", c_void_p), ("key_len", c_size_t), ("cause", c_int), ("to_disk", c_int),
+                ("bytes", c_uint64), ("reason", c_void_p), ("reason_len", c_size_t)]
+
+
+EVICTION_FN = CFUNCTYPE(None, POINTER(EvictionEvent), c_void_p)
 
 
 class CacheOptions(Structure):
@@ -238,6 +243,7 @@ def _check_layout():
                           f"this module speaks {ABI_VERSION}")
     for name, cls in (("heapwise_cache_options", CacheOptions),
                       ("heapwise_cache_stats", CacheStats),
+                      ("heapwise_eviction_event", EvictionEvent),
                       ("heapwise_memory_stats", MemoryStats),
                       ("heapwise_monitor_options", MonitorOptions),
                       ("heapwise_reading", Reading), ("heapwise_window_stats", WindowStats),

@@ -3,14 +3,17 @@
 Keys are str (stored as UTF-8) or bytes; "a" and b"a" are the same key. A value is stored with a
 one-byte tag: exact bytes go in raw, anything else is pickled, so get() returns the type that was
 set. get_many/set_many cross into the library once per batch. Values come back as new objects;
-nothing returned aliases the library's memory.
+nothing returned aliases the library's memory. An eviction listener hears why entries leave
+memory or the cache (EvictionEvent), never under a library lock.
 """
 
 import ctypes
 import os
 import pickle
+import sys
 import threading
 from array import array
+from collections import namedtuple
 from ctypes import byref, c_int, c_size_t, c_void_p
 
 from . import _lib
@@ -24,6 +27,41 @@ _MAX_BUFFER = 16 * _MiB
 _SIZE_BYTES = ctypes.sizeof(c_size_t)
 _SIZE_T = next(t for t in "LQI" if array(t).itemsize == _SIZE_BYTES)
 assert ctypes.sizeof(c_void_p) == _SIZE_BYTES
+
+
+# Why an entry left memory or the cache, by the C ABI's cause number.
+CAUSES = ("evicted", "spilled", "expired", "removed", "replaced", "pressure")
+
+EvictionEvent = namedtuple("EvictionEvent", "key cause bytes to_disk reason")
+EvictionEvent.__doc__ = """One entry leaving memory or the cache, as the listener sees it.
+key: the key's bytes (a str key arrives UTF-8 encoded); cause: one of CAUSES; bytes: its memory
+charge, or what spilling it freed, or its file size for a disk entry; to_disk: its value is still
+on disk; reason: for 'pressure', why (e.g. 'spilled 12.0 MiB because container usage crossed
+85 % (86.1 % now)'), else ''."""
+
+
+def _trampoline(listener):
+    """The C callback for listener. It runs on the thread of the operation that caused the
+    event (or the monitor's), with the GIL taken by ctypes; an exception it raises goes to
+    sys.unraisablehook and the cache operation carries on."""
+    def call(ev_p, _user):
+        try:
+            ev = ev_p.contents
+            key = ctypes.string_at(ev.key, ev.key_len) if ev.key_len else b""
+            cause = CAUSES[ev.cause] if 0 <= ev.cause < len(CAUSES) else str(ev.cause)
+            reason = (ctypes.string_at(ev.reason, ev.reason_len).decode("utf-8", "replace")
+                      if ev.reason_len else "")
+            listener(EvictionEvent(key, cause, ev.bytes, bool(ev.to_disk), reason))
+        except BaseException as e:  # never let it unwind into the library
+            sys.unraisablehook(_Unraisable(e, listener))
+    return _lib.EVICTION_FN(call)
+
+
+class _Unraisable:
+    def __init__(self, exc, obj):
+        self.exc_type, self.exc_value, self.exc_traceback = type(exc), exc, exc.__traceback__
+        self.err_msg = "Exception ignored in heapwise.Cache eviction listener"
+        self.object = obj
 
 
 def _addr(arr):
@@ -72,10 +110,11 @@ def _ttl_ms(ttl):
     return max(1, int(round(ttl * 1000)))
 
 
-class _Buffers(threading.local):
-    """Per-thread scratch buffers: ctypes releases the GIL during calls, so threads can't share."""
+class _Scratch:
+    """Scratch buffers for one call at a time (see _Buffers)."""
 
     def __init__(self):
+        self.busy = False
         self.grow(64 * 1024)
         self.out_len = c_size_t()
         self.out_alloc = c_void_p()
@@ -92,14 +131,24 @@ class _Buffers(threading.local):
         self.cap = cap
 
 
+class _Buffers(_Scratch, threading.local):
+    """Per-thread scratch buffers: ctypes releases the GIL during calls, so threads can't share.
+    A get_many marks its thread's buffers busy: a listener it triggers that reads the cache gets
+    fresh buffers instead of overwriting the batch's results."""
+
+
 class Cache:
     """Cache(max_memory=64 MiB, max_disk=1 GiB, spill_dir=None, persistent=False,
-    oversize='disk'|'refuse', shards=0, name='default'). max_disk=0 keeps everything in memory;
-    persistent=True keeps the entries in <spill_dir>/heapwise-cache.<name> across runs."""
+    oversize='disk'|'refuse', shards=0, name='default', listener=None). max_disk=0 keeps
+    everything in memory; persistent=True keeps the entries in <spill_dir>/heapwise-cache.<name>
+    across runs. listener(event) is called with an EvictionEvent for every entry that leaves
+    memory or the cache, after the operation that caused it and never under a library lock (it
+    may use the cache), on that operation's thread or, for a monitor's actions, the monitor's."""
 
     def __init__(self, max_memory=64 * _MiB, max_disk=1024 * _MiB, spill_dir=None,
-                 persistent=False, oversize="disk", shards=0, name="default"):
+                 persistent=False, oversize="disk", shards=0, name="default", listener=None):
         self._h = None
+        self._listener_fn = None
         o = _lib.CacheOptions()
         lib.heapwise_cache_options_init(byref(o))
         o.max_memory = _size_arg("max_memory", max_memory)
@@ -113,6 +162,12 @@ class Cache:
             raise ValueError(f"oversize must be 'disk' or 'refuse', got {oversize!r}")
         o.oversize = _lib.OVERSIZE_TO_DISK if oversize == "disk" else _lib.OVERSIZE_REFUSE
         o.shards = _size_arg("shards", shards, allow_zero=True)
+        if listener is not None:
+            if not callable(listener):
+                raise TypeError(f"listener must be callable, not {type(listener).__name__}")
+            # Kept as long as the handle: the library calls it until the cache is destroyed.
+            self._listener_fn = _trampoline(listener)
+            o.listener = ctypes.cast(self._listener_fn, c_void_p)
         h = c_void_p()
         _lib.check(lib.heapwise_cache_create(byref(o), byref(h)), "heapwise.Cache")
         self._h = h.value
@@ -123,7 +178,8 @@ class Cache:
         """Drops every entry and removes the spill directory (unless persistent)."""
         h, self._h = self._h, None
         if h:
-            lib.heapwise_cache_destroy(h)
+            lib.heapwise_cache_destroy(h)  # no listener call after it returns
+        self._listener_fn = None
 
     def __del__(self):
         try:
@@ -158,6 +214,8 @@ class Cache:
     def get(self, key, default=None):
         k = key.encode("utf-8") if type(key) is str else _key(key)
         b = self._buf
+        if b.busy:  # called from a listener inside this thread's get_many
+            b = _Scratch()
         st = lib.heapwise_cache_get_into(self._handle(), k, len(k), b.addr, b.cap, b.p_alloc,
                                          b.p_len)
         if st == _lib.NOT_FOUND:
@@ -256,6 +314,15 @@ class Cache:
         offs, vlens, allocs = array(_SIZE_T, zeros), array(_SIZE_T, zeros), array(_SIZE_T, zeros)
         sts = array("i", bytes(4 * n))
         b = self._buf
+        if b.busy:  # called from a listener inside this thread's get_many
+            b = _Scratch()
+        b.busy = True
+        try:
+            return self._get_many(keys, n, enc, klens, offs, vlens, allocs, sts, b)
+        finally:
+            b.busy = False
+
+    def _get_many(self, keys, n, enc, klens, offs, vlens, allocs, sts, b):
         st = lib.heapwise_cache_get_many(self._handle(), n, b"".join(enc), _addr(klens), b.addr,
                                          b.cap, _addr(offs), _addr(vlens), _addr(sts),
                                          _addr(allocs), b.p_len)
