@@ -48,4 +48,4 @@ measure() {
 measure "heapwise stats" "$heapwise" stats "$trace"
 measure "analyzer_replay (snapshots)" "$replay" "$trace"
 measure "analyzer_replay --timeline" "$replay" "$trace" --timeline
-[[ $keep == 1 ]] && echo "kept $trace"
+if [[ $keep == 1 ]]; then echo "kept $trace"; fi
