@@ -117,6 +117,8 @@ struct Entry {
     }
 };
 
+static_assert(sizeof(Entry) == 112, "docs/api-cache.md quotes the header size");
+
 // Ordered by list_stamp, the newest at the front. Hits do not relink (that would write two
 // neighbours' cache lines on every hit): they stamp the entry's last_use, and eviction moves a
 // tail entry used since its placement to where that use belongs (reposition), so the tail is
