@@ -224,8 +224,13 @@ std::string timeline_svg(const Timeline& t, const SvgOptions& options) {
     };
     std::vector<std::pair<std::uint64_t, std::uint64_t>> rss_points;
     for (const RssSample& s : t.rss) rss_points.emplace_back(s.time_ns, s.rss_bytes);
+    // The heap is drawn as steps: it holds its value until the next event changes it (a straight
+    // line from the empty start to the first allocation would invent a slow rise).
     std::vector<std::pair<std::uint64_t, std::uint64_t>> heap_points;
-    for (const HeapPoint& p : t.heap) heap_points.emplace_back(p.time_ns, p.heap_bytes);
+    for (const HeapPoint& p : t.heap) {
+        if (!heap_points.empty()) heap_points.emplace_back(p.time_ns, heap_points.back().second);
+        heap_points.emplace_back(p.time_ns, p.heap_bytes);
+    }
     if (!rss_points.empty()) polyline("rss", "#e07b00", rss_points);
     polyline("heap", "#1f5fbf", heap_points);
 
