@@ -31,6 +31,7 @@ void register_stats(CLI::App& app, Runner& run);
 void register_report(CLI::App& app, Runner& run);
 void register_diff(CLI::App& app, Runner& run);
 void register_leaks(CLI::App& app, Runner& run);
+void register_timeline(CLI::App& app, Runner& run);  // tools/cli/timeline.cpp
 
 // Prints "heapwise: <message>" and a newline on stderr.
 void error_line(std::string_view message);

@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
                  "  heapwise stats FILE                            counts, bytes, peak heap\n"
                  "  heapwise report FILE                           peak, leaks, top sites\n"
                  "  heapwise diff FILE --from P --to P | OLD NEW   what grew, by site\n"
-                 "  heapwise leaks FILE                            never freed, kept growing"};
+                 "  heapwise leaks FILE                            never freed, kept growing\n"
+                 "  heapwise timeline FILE                         heap and RSS over time (CSV, SVG)"};
     app.require_subcommand(1);
     Runner run;
     register_record(app, run);
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
     register_report(app, run);
     register_diff(app, run);
     register_leaks(app, run);
+    register_timeline(app, run);
     try {
         std::vector<std::string> args(argv + 1, argv + argc);
         args = with_command_separator(std::move(args));
