@@ -300,13 +300,18 @@ bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key,
 std::optional<Bytes> CacheCore::get(std::string_view key) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
-    {  // The hit: one lock, one probe, the entry's block, one allocation for the copy.
+    {  // A hit: one lock, one probe, the entry's block, one allocation for the copy. A miss:
+       // one lock, one probe.
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find(h, key);
-        if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
+        if (e == nullptr) {
+            ++s.misses;
+            return std::nullopt;
+        }
+        if (e->state != EntryState::disk && !expired(e)) {
             mark_used(e);
             ++s.hits;
-            return Bytes(e->value(), options_.allocator);
+            return BytesAccess::copy_of(e->value(), options_.allocator);
         }
     }
     return get_slow(key, h, s);
@@ -355,7 +360,11 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
     {
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find(h, key);
-        if (e != nullptr && e->state != EntryState::disk && !expired(e)) {
+        if (e == nullptr) {
+            ++s.misses;
+            return {};
+        }
+        if (e->state != EntryState::disk && !expired(e)) {
             mark_used(e);
             ++s.hits;
             const std::size_t n = e->value_size;
@@ -367,7 +376,7 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
             return {true, n};
         }
     }
-    // Missing, expired or on disk: the general path handles statistics and promotion.
+    // Expired or on disk: the general path handles statistics and promotion.
     std::optional<Bytes> v = get_slow(key, h, s);
     if (!v) return {};
     const std::size_t n = v->size();
@@ -380,7 +389,7 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
 }
 
 // Called with lk held on a disk entry; reads the file with the lock released.
-CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<std::mutex>& lk,
+CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
                                               std::string_view key, Bytes& out, Deferred& d) {
     const std::uint64_t h = e->hash, seq = e->disk_seq;
     const std::size_t value_size = e->value_size;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cache_entry.hpp"
+#include "cache_lock.hpp"
 #include "heapwise/cache.hpp"
 #include "spill_store.hpp"
 
@@ -70,7 +71,7 @@ struct LoadSlot {
 // The first cache line holds all a hit writes or reads besides the entry: the lock, the
 // table's fields and the hit counter.
 struct alignas(64) Shard {
-    std::mutex mu;
+    ShardLock mu;
     EntryTable table;
     std::uint64_t hits = 0;
     LruList lru;
@@ -81,7 +82,7 @@ struct alignas(64) Shard {
                   corrupt = 0, missing = 0;
     std::unordered_map<std::string, std::shared_ptr<LoadSlot>> loading;
 };
-static_assert(sizeof(std::mutex) + sizeof(EntryTable) + sizeof(std::uint64_t) <= 64,
+static_assert(sizeof(ShardLock) + sizeof(EntryTable) + sizeof(std::uint64_t) <= 64,
               "a hit's shard state must fit one cache line");
 
 class CacheCore {
@@ -161,7 +162,7 @@ private:
     std::optional<Bytes> get_slow(std::string_view key, std::uint64_t hash, Shard& s);
     bool set_on_disk(std::uint64_t hash, std::string_view key, std::span<const std::byte> value,
                      std::int64_t deadline_ns, Deferred& d);
-    DiskRead read_from_disk(Shard& s, Entry* e, std::unique_lock<std::mutex>& lk,
+    DiskRead read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
                             std::string_view key, Bytes& out, Deferred& d);
 
     static constexpr std::size_t kNoQuota = ~std::size_t{0};

@@ -32,6 +32,14 @@ struct BytesAccess {
         b.size_ = 0;
         return std::exchange(b.data_, nullptr);
     }
+    // Bytes(data, a), inline for the hit path. Throws std::bad_alloc.
+    static Bytes copy_of(std::span<const std::byte> data, Allocator a) {
+        if (data.empty()) return BytesAccess::adopt(nullptr, 0, a);
+        auto* p = static_cast<std::byte*>(mem_alloc(data.size(), a));
+        if (p == nullptr) throw std::bad_alloc();
+        std::memcpy(p, data.data(), data.size());
+        return adopt(p, data.size(), a);
+    }
     static Bytes adopt(std::byte* p, std::size_t n, Allocator a) noexcept {
         Bytes b;
         b.data_ = p;
