@@ -2,13 +2,15 @@
 // pass over at most max_buckets points, so the per-sample cost stays a shift and a compare.
 #include "analyzer/timeline/downsample.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace heapwise::analyzer {
 
 MaxDownsampler::MaxDownsampler(std::size_t max_buckets) : max_buckets_(max_buckets) {
     if (max_buckets < 2) throw std::invalid_argument("a timeline needs at least 2 points");
-    buckets_.reserve(max_buckets);
+    // Grows as needed: a large limit must not cost its memory up front.
+    buckets_.reserve(std::min<std::size_t>(max_buckets, 4096));
 }
 
 std::uint64_t MaxDownsampler::coarsen_for(std::uint64_t time_ns) {
