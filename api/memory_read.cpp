@@ -137,11 +137,15 @@ public:
     // The next bytes (0 at the end, -1 on error).
     long read(char* buf, std::size_t n) noexcept {
         if (slot_ < 0) return read_some(fd_, buf, n);
+        if (at_end_) return 0;
         ssize_t r;
         do {
             r = ::pread(fd_, buf, n, offset_);
         } while (r < 0 && errno == EINTR);
         if (r >= 0) {
+            // A cgroup file's read fills the buffer unless the content ends first: a short
+            // read is the end, with no second call to see 0.
+            at_end_ = static_cast<std::size_t>(r) < n;
             offset_ += r;
             return static_cast<long>(r);
         }
@@ -159,6 +163,7 @@ private:
     int fd_ = -1;
     int slot_ = -1;  // >= 0: a kept file, lk_ held
     off_t offset_ = 0;
+    bool at_end_ = false;
     std::unique_lock<std::mutex> lk_;
 };
 
