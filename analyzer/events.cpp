@@ -47,6 +47,7 @@ const char* record_kind_name(std::uint8_t kind) noexcept {
         "padding", "process_info", "module_load", "module_unload", "thread_start",
         "thread_exit", "thread_name", "stack", "alloc", "free", "realloc_failed", "marker",
         "rss", "lost", "end"};
+    if (kind == static_cast<std::uint8_t>(format::SizedKind::kInternalStack)) return "internal_stack";
     return kind < std::size(kNames) ? kNames[kind] : "unknown";
 }
 

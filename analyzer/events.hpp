@@ -91,6 +91,13 @@ struct StackDef {
     std::uint32_t base_from = 0;
 };
 
+// Sized record kInternalStack (format 1.1): `stack` is the tracer's internal stack, under which
+// the program's own bookkeeping allocated (tracer_live.h). Its StackDef (no frames) came first.
+// Per-site figures leave it out; its blocks still replay, so their frees stay consistent.
+struct InternalStack {
+    StackId stack{};
+};
+
 struct Alloc {
     std::uint64_t time_ns = 0;
     ThreadId thread{};

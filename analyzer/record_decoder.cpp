@@ -31,6 +31,8 @@ public:
         record_at_ = static_cast<std::uint64_t>(p_ - begin_);
     }
     std::uint64_t offset() const noexcept { return static_cast<std::uint64_t>(p_ - begin_); }
+    std::uint64_t remaining() const noexcept { return static_cast<std::uint64_t>(end_ - p_); }
+    void skip(std::uint64_t n) noexcept { p_ += n; }  // n <= remaining(), checked by the caller
 
     [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
         throw TraceError::bad_record(block_offset_, record_at_, kind_, field, problem);
@@ -184,6 +186,7 @@ public:
                 return v_.on_end(e);
             }
         }
+        if (kind == static_cast<std::uint8_t>(hf::SizedKind::kInternalStack)) return internal_stack();
         // A sized kind this reader does not know came with a later minor version: skip it.
         if (kind >= hf::kFirstSizedKind) return c_.skip_sized("len");
         c_.fail("kind", "unknown record kind " + std::to_string(kind));
@@ -243,6 +246,20 @@ private:
             e.segments.push_back(seg);
         }
         v_.on_module_load(e);
+    }
+
+    // Sized: len, then the fields; what a later minor appends inside len is skipped.
+    void internal_stack() {
+        const std::uint64_t len = c_.var("len");
+        if (len > c_.remaining()) c_.fail("len", "record runs past the block");
+        const std::uint64_t start = c_.offset();
+        InternalStack e;
+        e.stack = StackId{c_.var32("id")};
+        if (e.stack == StackId{0}) c_.fail("id", "stack id 0 is reserved");
+        const std::uint64_t used = c_.offset() - start;
+        if (used > len) c_.fail("id", "field runs past the record's length");
+        c_.skip(len - used);
+        v_.on_internal_stack(e);
     }
 
     void stack() {

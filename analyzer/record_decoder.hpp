@@ -25,6 +25,7 @@ public:
     virtual void on_thread_exit(const ThreadExit&) {}
     virtual void on_thread_name(const ThreadName&) {}
     virtual void on_stack(const StackDef&) {}
+    virtual void on_internal_stack(const InternalStack&) {}
     virtual void on_alloc(const Alloc&) {}
     virtual void on_free(const Free&) {}
     virtual void on_realloc_failed(const ReallocFailed&) {}

@@ -106,8 +106,11 @@ GroupedSnapshot group(const Snapshot& snapshot, GroupBy by, StackSymbols* symbol
     out.point = snapshot.point;
     out.time_ns = snapshot.time_ns;
     out.estimated = snapshot.estimated;
+    const auto& internal = snapshot.internal_stacks;
     for (const auto& [stack, usage] : snapshot.stacks) {
         if (usage.live_count == 0 && usage.allocs == 0) continue;
+        // The program's own bookkeeping (tracer_live.h): never a site of its results.
+        if (std::find(internal.begin(), internal.end(), stack) != internal.end()) continue;
         static const std::vector<SiteFrame> kNone{SiteFrame{}};
         const std::vector<SiteFrame>& frames = symbols ? symbols->folded(stack) : kNone;
         const SiteFrame& site = frames.front();

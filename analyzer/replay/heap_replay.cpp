@@ -25,6 +25,7 @@ HeapReplay::Weight HeapReplay::weight(std::uint64_t size) const noexcept {
 }
 
 void HeapReplay::add_live(const Block& b) {
+    if (internal(b.stack)) return;
     const Weight w = weight(b.size);
     StackUsage& u = by_stack_[b.stack];
     u.live_bytes += w.bytes;
@@ -34,6 +35,7 @@ void HeapReplay::add_live(const Block& b) {
 }
 
 void HeapReplay::remove_live(const Block& b) {
+    if (internal(b.stack)) return;
     const Weight w = weight(b.size);
     StackUsage& u = by_stack_[b.stack];
     u.live_bytes -= std::min(u.live_bytes, w.bytes);
@@ -69,17 +71,25 @@ void HeapReplay::on_stack(const StackDef& e) {
     stack_gen_[e.id] = modules_.generation();
 }
 
+void HeapReplay::on_internal_stack(const InternalStack& e) {
+    record(last_time_ns_);
+    if (!internal(e.stack)) internal_.push_back(e.stack);
+    by_stack_.erase(e.stack);  // nothing should be there: the record precedes the stack's use
+}
+
 void HeapReplay::on_alloc(const Alloc& e) {
     record(e.time_ns);
     const auto thread = static_cast<std::uint32_t>(e.thread);
     if (!pending_.empty()) pending_.erase(thread);
     last_alloc_[thread] = e.addr;
-    const Weight w = weight(e.size);
     ++facts_.allocs;
-    facts_.bytes_allocated += w.bytes;
-    StackUsage& u = by_stack_[e.stack];
-    u.allocs += w.count;
-    u.bytes_allocated += w.bytes;
+    if (!internal(e.stack)) {
+        const Weight w = weight(e.size);
+        facts_.bytes_allocated += w.bytes;
+        StackUsage& u = by_stack_[e.stack];
+        u.allocs += w.count;
+        u.bytes_allocated += w.bytes;
+    }
     const Block block{e.size, e.stack};
     auto [it, inserted] = live_.try_emplace(e.addr, block);
     if (!inserted) {  // the trace missed this address's free: its old block is gone
@@ -112,7 +122,7 @@ void HeapReplay::on_free(const Free& e) {
         ++facts_.free_of_unknown;
     } else {
         pending = {e.addr, it->second, true};
-        if (follows_its_alloc && !realloc) {
+        if (follows_its_alloc && !realloc && !internal(it->second.stack)) {
             // heaptrack's temporary: freed by its thread's next heap event (a realloc moves the
             // block rather than freeing it, so it does not count).
             const std::uint64_t n = weight(it->second.size).count;
@@ -164,6 +174,7 @@ Snapshot HeapReplay::snapshot(std::string point) const {
     s.live_count = facts_.end_count;
     s.estimated = facts_.sampled;
     s.stacks = by_stack_;
+    s.internal_stacks = internal_;
     return s;
 }
 

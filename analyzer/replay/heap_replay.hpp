@@ -2,9 +2,13 @@
 // stack its live bytes and blocks, allocations and temporary allocations, kept up to date on each
 // event so a Snapshot costs the number of distinct stacks, never the number of events or blocks.
 // Sampled traces weigh each block by its inverse sampling probability (an estimate); lossy ones
-// carry the counts of dropped events. Not thread-safe; one HeapReplay per read of a trace.
+// carry the counts of dropped events. The tracer's internal stack (kInternalStack: the program's
+// own bookkeeping, tracer_live.h) is left out of every byte and block figure and of per-stack
+// results; its blocks are still tracked so their frees replay consistently (allocs and frees
+// count every event). Not thread-safe; one HeapReplay per read of a trace.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -35,6 +39,7 @@ struct Snapshot {
     std::uint64_t live_count = 0;
     bool estimated = false;       // sampled trace: values are scaled estimates
     std::unordered_map<StackId, StackUsage> stacks;  // every stack that allocated so far
+    std::vector<StackId> internal_stacks;  // left out of `stacks` and of the totals
 };
 
 struct RssSample {
@@ -91,6 +96,7 @@ public:
     void on_thread_exit(const ThreadExit& e) override { record(e.time_ns); }
     void on_thread_name(const ThreadName& e) override { record(e.time_ns); }
     void on_stack(const StackDef& e) override;
+    void on_internal_stack(const InternalStack& e) override;
     void on_alloc(const Alloc& e) override;
     void on_free(const Free& e) override;
     void on_realloc_failed(const ReallocFailed& e) override;
@@ -125,6 +131,9 @@ private:
         bool known = false;
     };
     void record(std::uint64_t time_ns);
+    bool internal(StackId stack) const noexcept {
+        return !internal_.empty() && std::find(internal_.begin(), internal_.end(), stack) != internal_.end();
+    }
     Weight weight(std::uint64_t size) const noexcept;
     void add_live(const Block& b);
     void remove_live(const Block& b);
@@ -139,6 +148,7 @@ private:
     std::unordered_map<std::uint32_t, std::uint64_t> last_alloc_;  // by thread: its last alloc
     ModuleMap modules_;
     std::unordered_map<StackId, MapGeneration> stack_gen_;
+    std::vector<StackId> internal_;  // one per tracing session; rarely more than one
 };
 
 }  // namespace heapwise::analyzer

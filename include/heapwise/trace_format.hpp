@@ -107,7 +107,7 @@ enum class SizedKind : std::uint8_t {
     // tracer_live.h), recorded without unwinding. Its kStack record (no frames) comes first, this
     // record right after it, both before the first event naming the id. Readers leave the stack
     // out of per-site figures; its blocks stay tracked so their frees remain consistent.
-    kInternalStack = 128,
+    kInternalStack = 129,  // 128 stays unassigned (readers' tests use it as an unknown kind)
 };
 
 // kProcessInfo fields, in order:

@@ -80,6 +80,17 @@ inline std::vector<Rec> read_trace(const std::string& path) {
             Rec r;
             r.kind = static_cast<fmt::RecordKind>(u8());
             using K = fmt::RecordKind;
+            if (static_cast<std::uint8_t>(r.kind) >= fmt::kFirstSizedKind) {  // len, then fields
+                const std::uint64_t len = var();
+                REQUIRE(static_cast<std::uint64_t>(end - p) >= len);
+                const std::uint8_t* next = p + len;
+                if (static_cast<std::uint8_t>(r.kind) == static_cast<std::uint8_t>(fmt::SizedKind::kInternalStack)) {
+                    r.id = var();
+                }
+                p = next;
+                out.push_back(std::move(r));
+                continue;
+            }
             if (r.kind != K::kPadding && r.kind != K::kProcessInfo && r.kind != K::kStack) {
                 t += var();
                 r.time = t;
