@@ -64,6 +64,8 @@ struct Timeline {
 };
 
 // The visitor: pass it to TraceReader::read (or the CLI's read_trace_input), then finish().
+// Every event that changes the replayed heap must be forwarded to replay_ (a new kind of event
+// the decoder reports must be added here too).
 class TimelineBuilder final : public EventVisitor {
 public:
     explicit TimelineBuilder(const TimelineOptions& options = {});
@@ -75,6 +77,7 @@ public:
     void on_thread_exit(const ThreadExit& e) override { timed(e.time_ns); }
     void on_thread_name(const ThreadName& e) override { timed(e.time_ns); }
     void on_stack(const StackDef& e) override { replay_.on_stack(e); }
+    void on_internal_stack(const InternalStack& e) override { replay_.on_internal_stack(e); }
     void on_alloc(const Alloc& e) override;
     void on_free(const Free& e) override;
     void on_realloc_failed(const ReallocFailed& e) override;

@@ -230,3 +230,31 @@ TEST_CASE("marker labels that are not valid UTF-8 still give well-formed SVG", "
     const std::string facts = svg_facts(dir / "t.svg");
     CHECK(facts.find("marker-label bad?" "?(? \u20ac ok\"'\n") != std::string::npos);
 }
+
+TEST_CASE("the tracer's internal stack is left out of the heap, as in the replay", "[timeline]") {
+    test::TempDir dir;
+    const auto path = dir / "internal.hwt";
+    {
+        test::TraceWriter w(path);
+        w.stack(1, {0x1000});
+        w.enc().stack(2, {});
+        w.enc().internal_stack(2);
+        w.alloc(1 * kMs, 0xa0, 100, 1);
+        w.alloc(2 * kMs, 0xb0, 5000, 2);  // the tracer's bookkeeping: not the program's heap
+        w.alloc(3 * kMs, 0xc0, 50, 1);
+        w.free(4 * kMs, 0xb0);
+        w.end(5 * kMs);
+    }
+    const Timeline t = build_timeline(path);
+    CHECK(t.peak_bytes == 150);
+    CHECK(t.peak_time_ns == 3'000'000);
+    CHECK(t.end_bytes == 150);
+    CHECK(timeline_csv(t) ==
+          "time_s,heap_bytes,rss_bytes\n"
+          "0.000000000,0,\n"
+          "0.001000000,100,\n"
+          "0.002000000,100,\n"
+          "0.003000000,150,\n"
+          "0.004000000,150,\n"
+          "0.005000000,150,\n");
+}
