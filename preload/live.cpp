@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include <atomic>
+#include <type_traits>
 
 #include "live_map.hpp"
 #include "state.hpp"
@@ -41,6 +42,9 @@ struct Live {
     std::atomic<std::uint32_t> next_ticket{1};
     Request requests[kSlots];
 };
+// Static destructors run at exit before the shim's own fini stops the writer (which may still
+// be aggregating): nothing here may have one.
+static_assert(std::is_trivially_destructible_v<Live>);
 Live L;
 
 void wake_writer() noexcept {

@@ -126,6 +126,8 @@ void LiveAggregator::forget() noexcept {
     map_.forget();
     usage_ = nullptr;
     usage_cap_ = 0;
+    usage_end_ = 0;
+    listed_ = 0;
     failed_ = false;
 }
 
@@ -143,6 +145,7 @@ LiveUsage* LiveAggregator::use(std::uint32_t stack) noexcept {
         usage_ = static_cast<LiveUsage*>(p);
         usage_cap_ = cap;
     }
+    if (stack >= usage_end_) usage_end_ = std::size_t{stack} + 1;
     return &usage_[stack];
 }
 
@@ -170,6 +173,7 @@ void LiveAggregator::on_alloc(LivePending& thread, std::uint64_t addr, std::uint
     if (internal_ == 0 || stack != internal_) {
         const format::SampleWeight w = format::sample_weight(size, interval_);
         if (LiveUsage* u = use(stack)) {
+            if (u->allocs == 0) ++listed_;  // a live block always has its allocation counted
             u->allocs += w.count;
             u->bytes_allocated += w.bytes;
         }
@@ -207,28 +211,25 @@ bool LiveAggregator::snapshot(heapwise_live_snapshot& out) const noexcept {
     out.live_bytes = out.live_count = out.nsites = 0;
     out.sites = nullptr;
     if (failed()) return false;
-    auto listed = [this](std::size_t id) {
-        return (internal_ == 0 || id != internal_) && (usage_[id].allocs != 0 || usage_[id].live_count != 0);
-    };
-    std::size_t n = 0;
-    for (std::size_t id = 0; id < usage_cap_; ++id) n += listed(id) ? 1 : 0;
+    // One pass over the stacks seen; the count of listed ones is kept as they appear.
+    const std::size_t n = listed_;
     if (n == 0) return true;
     const std::size_t bytes = sys::page_round(kSitesOffset + n * sizeof(heapwise_live_site));
-    auto* base = static_cast<std::uint8_t*>(sys::map_pages(bytes));
+    auto* base = static_cast<std::uint8_t*>(sys::map_pages_populated(bytes));
     if (base == nullptr) return false;
     const SitesHeader header{kSitesMagic, bytes};
     std::memcpy(base, &header, sizeof(header));
     auto* sites = reinterpret_cast<heapwise_live_site*>(base + kSitesOffset);
     std::size_t k = 0;
-    for (std::size_t id = 0; id < usage_cap_; ++id) {
-        if (!listed(id)) continue;
+    for (std::size_t id = 0; id < usage_end_ && k < n; ++id) {
         const LiveUsage& u = usage_[id];
+        if (u.allocs == 0 || (internal_ != 0 && id == internal_)) continue;
         sites[k++] = heapwise_live_site{static_cast<std::uint32_t>(id), 0, u.live_bytes, u.live_count,
                                         u.allocs, u.bytes_allocated};
         out.live_bytes += u.live_bytes;
         out.live_count += u.live_count;
     }
-    out.nsites = n;
+    out.nsites = k;
     out.sites = sites;
     return true;
 }

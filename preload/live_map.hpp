@@ -42,7 +42,9 @@ public:
     LiveMap() = default;
     LiveMap(const LiveMap&) = delete;
     LiveMap& operator=(const LiveMap&) = delete;
-    ~LiveMap() { destroy(); }
+    // No destructor on purpose (as StackTable): the shim's instance must outlive static
+    // destructors at exit, when the writer still runs. Owners that want the memory back call
+    // destroy().
 
     // Stores addr's block; when addr was live already, *replaced gets the old one and true is
     // returned. Sets failed() (and drops the block) when memory runs out.
@@ -75,7 +77,7 @@ public:
     LiveAggregator() = default;
     LiveAggregator(const LiveAggregator&) = delete;
     LiveAggregator& operator=(const LiveAggregator&) = delete;
-    ~LiveAggregator() { destroy(); }
+    // No destructor on purpose: see LiveMap.
 
     // A new session: everything forgotten. sample_interval 0 unless the trace is sampled;
     // internal_stack is left out of every figure (0: none).
@@ -105,6 +107,8 @@ private:
     LiveMap map_;
     LiveUsage* usage_ = nullptr;  // by stack id
     std::size_t usage_cap_ = 0;
+    std::size_t usage_end_ = 0;   // 1 + the largest stack id seen
+    std::size_t listed_ = 0;      // stacks with allocations, the internal one excepted
     std::uint64_t interval_ = 0;
     std::uint32_t internal_ = 0;
     bool failed_ = false;

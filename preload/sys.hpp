@@ -24,6 +24,8 @@ int getppid() noexcept;
 
 // Anonymous private read-write pages, never from the traced malloc. nullptr on failure.
 void* map_pages(std::size_t bytes) noexcept;
+// The same, faulted in by the kernel at once: for a buffer about to be filled whole.
+void* map_pages_populated(std::size_t bytes) noexcept;
 void unmap_pages(void* p, std::size_t bytes) noexcept;
 // Grows a mapping (moves it if needed); nullptr on failure, the old mapping then stays valid.
 void* remap_pages(void* p, std::size_t old_bytes, std::size_t new_bytes) noexcept;

@@ -37,6 +37,12 @@ void* map_pages(std::size_t bytes) noexcept {
     return p == MAP_FAILED ? nullptr : p;
 }
 
+void* map_pages_populated(std::size_t bytes) noexcept {
+    void* p = mmap(nullptr, page_round(bytes), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
 void unmap_pages(void* p, std::size_t bytes) noexcept {
     if (p != nullptr) munmap(p, page_round(bytes));
 }

@@ -61,6 +61,9 @@ TEST_CASE("LiveMap matches a std::unordered_map through growth and deletions", "
         REQUIRE(b->stack == v.second);
     }
     CHECK(map.find(0x8) == nullptr);
+    map.destroy();
+    CHECK(map.size() == 0);
+    CHECK(map.find(0x10000) == nullptr);
 }
 
 namespace {
@@ -80,6 +83,9 @@ struct Twin {
         replay.on_process_info(info);
         if (internal != 0) replay.on_internal_stack(hwa::InternalStack{hwa::StackId{internal}});
     }
+    ~Twin() { live.destroy(); }
+    Twin(const Twin&) = delete;
+    Twin& operator=(const Twin&) = delete;
     void alloc(std::uint32_t thread, std::uint64_t addr, std::uint64_t size, std::uint32_t stack) {
         live.on_alloc(pending[thread], addr, size, stack);
         replay.on_alloc({++t, hwa::ThreadId{thread}, addr, size, hwa::StackId{stack}, fmt::AllocFn::kMalloc});
@@ -191,4 +197,5 @@ TEST_CASE("sampled blocks weigh by heapwise/sampling.hpp", "[preload][live]") {
     live.on_free(p, 0x1000, false);
     CHECK(live.usage(1)->live_bytes == small.bytes);
     CHECK(live.usage(1)->allocs == 2 * small.count);
+    live.destroy();
 }
