@@ -175,6 +175,7 @@ void CacheCore::insert_locked(Shard& s, Entry* e) {
         // stamps a use strictly newer than it (no tie with the entry placed last).
         e->list_stamp = e->last_use = epoch_.fetch_add(2, std::memory_order_relaxed) + 1;
         s.lru.push_front(e);
+        if (s.lru.back() == e) s.note_tail();  // the list was empty
         s.lru_bytes.fetch_add(e->value_charge, std::memory_order_relaxed);
         ++s.memory_items;
     }
@@ -184,8 +185,10 @@ void CacheCore::insert_locked(Shard& s, Entry* e) {
 void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d) {
     s.table.erase(e);
     switch (e->state) {
-        case EntryState::memory:
+        case EntryState::memory: {
+            const bool tail = s.lru.back() == e;
             LruList::unlink(e);
+            if (tail) s.note_tail();
             s.lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
             --s.memory_items;
             d.event(e, cause, e->charge(), false);
@@ -193,6 +196,7 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
             d.free_later(e->take_external());
             Entry::destroy(e);
             break;
+        }
         case EntryState::spilling:  // the spilling thread sees `orphaned` and frees it
             --s.memory_items;
             d.event(e, cause, e->charge(), false);
@@ -212,13 +216,17 @@ void CacheCore::set(std::string_view key, std::span<const std::byte> view, Bytes
                     const SetOptions& options) {
     const std::uint64_t h = hash_key(key);
     const std::int64_t deadline = deadline_for(options.ttl);
+    const std::size_t limit = memory_limit();
+    // The exact charge only matters near the limit: usable sizes exceed a request by well under
+    // half, so an entry below half the limit fits whatever the allocator rounds to.
+    const std::size_t rough = Entry::block_size(key.size(), view.size()) + EntryTable::kSlotCharge;
     const std::size_t charge =
-        owned != nullptr && !Entry::fits_inline(view.size())
+        rough < limit / 2 ? rough
+        : owned != nullptr && !Entry::fits_inline(view.size())
             ? index_charge(key.size()) + owned->usable_size()
             : entry_charge(key.size(), view.size());
     Deferred d(*this);
     bool to_disk = options.force_disk;
-    const std::size_t limit = memory_limit();
     if (!to_disk && charge > limit) {
         if (options_.oversize == Oversize::reject) {
             throw CacheError(CacheError::Code::too_big,

@@ -76,6 +76,14 @@ struct alignas(64) Shard {
     std::uint64_t hits = 0;
     LruList lru;
     std::atomic<std::size_t> lru_bytes{0};  // value charges on the LRU list (eviction candidates)
+    // The LRU tail's list_stamp (kNoTail when the list is empty), kept by note_tail under the
+    // lock, so eviction compares the shards' tails without taking every shard's lock.
+    static constexpr std::uint64_t kNoTail = ~std::uint64_t{0};
+    std::atomic<std::uint64_t> tail_stamp{kNoTail};
+    void note_tail() noexcept {
+        const Entry* t = lru.back();
+        tail_stamp.store(t != nullptr ? t->list_stamp : kNoTail, std::memory_order_relaxed);
+    }
     std::size_t memory_items = 0;           // state memory or spilling
     std::size_t disk_items = 0;
     std::uint64_t misses = 0, disk_hits = 0, promotions = 0, expirations = 0,

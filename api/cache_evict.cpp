@@ -12,15 +12,15 @@ namespace heapwise::api {
 Shard* CacheCore::coldest_shard() {
     Shard* best = nullptr;
     std::uint64_t best_use = ~std::uint64_t{0};
+    // A list is ordered by stamp and an entry's last use is never older than its stamp, so the
+    // tail's stamp bounds the recency of every entry in the shard from below; shrink_to settles
+    // a tail that was used since (LRU across shards, to the epoch). The stamps are read without
+    // the shards' locks (Shard::tail_stamp): a shard changed meanwhile is settled under its lock.
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
-        if (s.lru_bytes.load(std::memory_order_relaxed) == 0) continue;
-        std::lock_guard lk(s.mu);
-        // A list is ordered by stamp and an entry's last use is never older than its stamp, so
-        // the tail's stamp bounds the recency of every entry in the shard from below; shrink_to
-        // settles a tail that was used since (LRU across shards, to the epoch).
-        if (const Entry* tail = s.lru.back(); tail != nullptr && tail->list_stamp < best_use) {
-            best_use = tail->list_stamp;
+        const std::uint64_t stamp = s.tail_stamp.load(std::memory_order_relaxed);
+        if (stamp != Shard::kNoTail && stamp < best_use) {
+            best_use = stamp;
             best = &s;
         }
     }
@@ -61,6 +61,7 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
                 e = best->lru.back();
                 restamped = true;
             }
+            if (restamped) best->note_tail();
             // This shard's tail stamp rose: compare shards again. Ends: a re-stamped entry
             // needs a new use to be re-stamped again, and every other pass evicts.
             if (e == nullptr || restamped) continue;
@@ -75,7 +76,8 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             evictions_.fetch_add(1, std::memory_order_relaxed);
             if (store_ && store_->enabled() &&
                 SpillStore::file_size_for(e->key_len, e->value_size) <= store_->max_disk()) {
-                LruList::unlink(e);
+                LruList::unlink(e);  // e is the tail
+                best->note_tail();
                 best->lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
                 e->state = EntryState::spilling;
                 spilling_bytes_.fetch_add(spill_gain(e), std::memory_order_relaxed);
