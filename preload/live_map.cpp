@@ -25,6 +25,11 @@ static_assert(sizeof(SitesHeader) <= kSitesOffset);
 
 std::uint64_t sub_floor(std::uint64_t a, std::uint64_t b) noexcept { return a - (b < a ? b : a); }
 
+// Exact traces (interval 0) skip the floating-point path on every event.
+inline format::SampleWeight weigh(std::uint64_t size, std::uint64_t interval) noexcept {
+    return interval == 0 ? format::SampleWeight{size, 1} : format::sample_weight(size, interval);
+}
+
 }  // namespace
 
 bool LiveMap::grow() noexcept {
@@ -131,7 +136,7 @@ void LiveAggregator::forget() noexcept {
     failed_ = false;
 }
 
-LiveUsage* LiveAggregator::use(std::uint32_t stack) noexcept {
+LiveUsage* LiveAggregator::use_slow(std::uint32_t stack) noexcept {
     if (stack >= usage_cap_) {
         std::size_t cap = usage_cap_ == 0 ? kInitialStacks : usage_cap_;
         while (cap <= stack) cap *= 2;
@@ -145,13 +150,13 @@ LiveUsage* LiveAggregator::use(std::uint32_t stack) noexcept {
         usage_ = static_cast<LiveUsage*>(p);
         usage_cap_ = cap;
     }
-    if (stack >= usage_end_) usage_end_ = std::size_t{stack} + 1;
+    usage_end_ = std::size_t{stack} + 1;
     return &usage_[stack];
 }
 
 void LiveAggregator::add_live(std::uint64_t size, std::uint32_t stack) noexcept {
-    if (internal_ != 0 && stack == internal_) return;
-    const format::SampleWeight w = format::sample_weight(size, interval_);
+    if (internal(stack)) return;
+    const format::SampleWeight w = weigh(size, interval_);
     if (LiveUsage* u = use(stack)) {
         u->live_bytes += w.bytes;
         u->live_count += w.count;
@@ -159,8 +164,8 @@ void LiveAggregator::add_live(std::uint64_t size, std::uint32_t stack) noexcept 
 }
 
 void LiveAggregator::remove_live(std::uint64_t size, std::uint32_t stack) noexcept {
-    if (internal_ != 0 && stack == internal_) return;
-    const format::SampleWeight w = format::sample_weight(size, interval_);
+    if (internal(stack)) return;
+    const format::SampleWeight w = weigh(size, interval_);
     if (LiveUsage* u = use(stack)) {
         u->live_bytes = sub_floor(u->live_bytes, w.bytes);
         u->live_count = sub_floor(u->live_count, w.count);
@@ -170,17 +175,19 @@ void LiveAggregator::remove_live(std::uint64_t size, std::uint32_t stack) noexce
 void LiveAggregator::on_alloc(LivePending& thread, std::uint64_t addr, std::uint64_t size,
                               std::uint32_t stack) noexcept {
     thread.set = false;
-    if (internal_ == 0 || stack != internal_) {
-        const format::SampleWeight w = format::sample_weight(size, interval_);
-        if (LiveUsage* u = use(stack)) {
-            if (u->allocs == 0) ++listed_;  // a live block always has its allocation counted
-            u->allocs += w.count;
-            u->bytes_allocated += w.bytes;
-        }
-    }
     LiveMap::Block old{};
     if (map_.insert(addr, size, stack, &old)) remove_live(old.size, old.stack);  // its free was missed
-    if (!map_.failed()) add_live(size, stack);
+    if (internal(stack)) return;
+    LiveUsage* u = use(stack);  // after remove_live: a growth may move the table
+    if (u == nullptr) return;
+    const format::SampleWeight w = weigh(size, interval_);
+    if (u->allocs == 0) ++listed_;  // a live block always has its allocation counted
+    u->allocs += w.count;
+    u->bytes_allocated += w.bytes;
+    if (!map_.failed()) {
+        u->live_bytes += w.bytes;
+        u->live_count += w.count;
+    }
 }
 
 void LiveAggregator::on_free(LivePending& thread, std::uint64_t addr, bool realloc) noexcept {

@@ -100,7 +100,13 @@ public:
     bool failed() const noexcept { return failed_ || map_.failed(); }
 
 private:
-    LiveUsage* use(std::uint32_t stack) noexcept;  // grows the table; nullptr when out of memory
+    // The stack's figures, growing the table; nullptr when out of memory.
+    LiveUsage* use(std::uint32_t stack) noexcept {
+        if (stack >= usage_end_) [[unlikely]] return use_slow(stack);
+        return &usage_[stack];
+    }
+    [[gnu::noinline]] LiveUsage* use_slow(std::uint32_t stack) noexcept;
+    bool internal(std::uint32_t stack) const noexcept { return internal_ != 0 && stack == internal_; }
     void add_live(std::uint64_t size, std::uint32_t stack) noexcept;
     void remove_live(std::uint64_t size, std::uint32_t stack) noexcept;
 
