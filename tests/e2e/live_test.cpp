@@ -5,6 +5,7 @@
 // the tracer, null weak references.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <map>
 #include <sstream>
 
@@ -303,4 +304,17 @@ TEST_CASE("a busy program exits cleanly with the view on", "[e2e][live]") {
         CHECK(t.allocs >= 400000);  // and the runtime's own (threads, stdio)
         CHECK(t.end->allocs == t.allocs);
     }
+}
+
+TEST_CASE("a malformed HEAPWISE_LIVE is one line and the program runs on untraced", "[e2e][live]") {
+    TempDir dir;
+    const Outcome r = run_live("late", dir.path(), {{"HEAPWISE_LIVE", "maybe"}});
+    INFO(r.describe());
+    REQUIRE(r.exited_with(0));
+    CHECK(r.err == "heapwise: HEAPWISE_LIVE=maybe: expected 1 or 0; the program runs untraced\n");
+    const Facts f(r.out);
+    CHECK(f.one("weak") == "1");  // the shim is loaded, but not recording
+    CHECK(f.one("enable") == "-1");
+    CHECK(f.all("rc") == std::vector<std::string>{"late -1 " + std::to_string(ENOSYS)});
+    CHECK(traces_in(dir.path()).empty());
 }

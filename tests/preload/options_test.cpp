@@ -45,6 +45,7 @@ TEST_CASE("no variables give the documented defaults", "[preload][options]") {
     CHECK(o.flush_interval_ns == 1'000'000'000);
     CHECK(o.ring_size == 16384);
     CHECK(o.compression == 1);
+    CHECK_FALSE(o.live);
 }
 
 TEST_CASE("good values are taken", "[preload][options]") {
@@ -55,7 +56,7 @@ TEST_CASE("good values are taken", "[preload][options]") {
                    {"HEAPWISE_FOLLOW_EXEC", "0"}, {"HEAPWISE_FORK", "stop"},
                    {"HEAPWISE_SNAPSHOT_SIGNAL", "SIGUSR2"}, {"HEAPWISE_SNAPSHOT_EVERY", "10s"},
                    {"HEAPWISE_RSS_INTERVAL", "off"}, {"HEAPWISE_FLUSH_INTERVAL", "250ms"},
-                   {"HEAPWISE_RING_SIZE", "1024"}, {"HEAPWISE_COMPRESSION", "0"}},
+                   {"HEAPWISE_RING_SIZE", "1024"}, {"HEAPWISE_COMPRESSION", "0"}, {"HEAPWISE_LIVE", "1"}},
                   o, msg));
     CHECK(std::string(o.output) == "/tmp/t.%p.hwt");
     CHECK(o.depth == 48);
@@ -70,12 +71,14 @@ TEST_CASE("good values are taken", "[preload][options]") {
     CHECK(o.flush_interval_ns == 250'000'000);
     CHECK(o.ring_size == 1024);
     CHECK(o.compression == 0);
+    CHECK(o.live);
     char text[1024];
     const std::size_t n = hp::describe_options(o, text, sizeof(text));
     const std::string s(text, n);
     CHECK(s.find("HEAPWISE_DEPTH=48\n") != std::string::npos);
     CHECK(s.find("HEAPWISE_MODE=sampled\n") != std::string::npos);
     CHECK(s.find("HEAPWISE_SAMPLE_INTERVAL=524288\n") != std::string::npos);
+    CHECK(s.find("HEAPWISE_LIVE=1\n") != std::string::npos);
 }
 
 TEST_CASE("units, signals and durations", "[preload][options]") {
@@ -116,6 +119,7 @@ TEST_CASE("a malformed value names the variable and the expectation", "[preload]
         {{{"HEAPWISE_FLUSH_INTERVAL", "5s"}}, "HEAPWISE_FLUSH_INTERVAL=5s: expected a duration from 1ms to 1s"},
         {{{"HEAPWISE_RING_SIZE", "1000"}}, "HEAPWISE_RING_SIZE=1000: expected a power of two from 256 to 16777216"},
         {{{"HEAPWISE_COMPRESSION", "22"}}, "HEAPWISE_COMPRESSION=22: expected a zstd level from 0 (none) to 19"},
+        {{{"HEAPWISE_LIVE", "yes"}}, "HEAPWISE_LIVE=yes: expected 1 or 0"},
         {{{"HEAPWISE_OUTPUT", ""}}, "HEAPWISE_OUTPUT=: expected a file path (at most 1023 bytes)"},
         {{{"HEAPWISE_OUTPUT", "/tmp/x.%q"}}, "HEAPWISE_OUTPUT=/tmp/x.%q: unknown %-sequence (use %p, %e or %%)"},
         {{{"HEAPWISE_OUTPUT", "/tmp/x%"}}, "HEAPWISE_OUTPUT=/tmp/x%: unknown %-sequence (use %p, %e or %%)"},
