@@ -57,6 +57,7 @@ bool threads_init() noexcept {
             ts->index = g.next_thread_index.fetch_add(1, std::memory_order_relaxed);
             ts->start_ns = sys::now_ns();
             ts->start_emitted = false;
+            ts->live_pending = LivePending{};  // a new trace: no realloc of the old one to undo
             ts->rng = 0;  // the sampler reseeds with this session's interval
             ts->next = keep;
             keep = ts;
@@ -140,6 +141,7 @@ void threads_reset_in_child() noexcept {
     self->index = g.next_thread_index.fetch_add(1, std::memory_order_relaxed);
     self->start_ns = sys::now_ns();
     self->start_emitted = false;
+    self->live_pending = LivePending{};
     self->next = nullptr;
     g.threads.store(self, std::memory_order_release);
 }
