@@ -50,9 +50,18 @@ struct BytesAccess {
 };
 
 // One block: this header, the key bytes, then (inline values) the value bytes. The fields a
-// lookup reads come first, so a hit touches the block's first line and the key and value
-// right behind it; LRU links and spill bookkeeping follow.
+// lookup reads come last, right before the key, so a hit reads one contiguous run (those
+// fields, key, value: 48 + key + value bytes); LRU links and spill bookkeeping come first.
 struct Entry {
+    Entry* prev = nullptr;  // LRU links (state memory only)
+    Entry* next = nullptr;
+    std::uint64_t hash = 0;
+    std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
+    std::uint64_t disk_seq = 0;    // state disk: spill file id
+    std::uint64_t disk_size = 0;   // state disk: spill file bytes
+    std::size_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
+    std::size_t value_charge = 0;  // the rest of the entry's charge while the value is in memory
+
     const std::byte* data = nullptr;  // the value (inline or its own block); nullptr on disk
     std::size_t value_size = 0;       // the value's length in every state
     std::int64_t deadline_ns = 0;     // 0 = no expiry; cache clock nanoseconds
@@ -63,15 +72,6 @@ struct Entry {
     bool external = false;  // data is a block of its own (allocated with value_alloc)
     Allocator block_alloc = Allocator::mimalloc;
     Allocator value_alloc = Allocator::mimalloc;
-
-    Entry* prev = nullptr;  // LRU links (state memory only)
-    Entry* next = nullptr;
-    std::uint64_t hash = 0;
-    std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
-    std::uint64_t disk_seq = 0;    // state disk: spill file id
-    std::uint64_t disk_size = 0;   // state disk: spill file bytes
-    std::size_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
-    std::size_t value_charge = 0;  // the rest of the entry's charge while the value is in memory
 
     std::string_view key() const noexcept {
         return {reinterpret_cast<const char*>(this + 1), key_len};
