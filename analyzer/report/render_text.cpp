@@ -99,9 +99,10 @@ void trace_fields(Out& out, const TraceSummary& t, std::string_view label = "tra
                                          format_size(t.lost_bytes)));
     }
     if (t.damaged > 0) {
-        out.field("damaged", fmt::format("{} places skipped, the first at byte {}: figures are from "
-                                         "the readable blocks only",
-                                         group_digits(t.damaged), t.damage_offset));
+        out.field("damaged", fmt::format("{} skipped, the first at byte {}: figures are from the "
+                                         "readable blocks only",
+                                         t.damaged == 1 ? std::string("1 place") : group_digits(t.damaged) + " places",
+                                         t.damage_offset));
     }
 }
 

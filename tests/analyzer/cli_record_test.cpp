@@ -102,6 +102,16 @@ TEST_CASE("record passes stdin through and runs the child with its environment",
     CHECK(env["HEAPWISE_SNAPSHOT_EVERY"] == "10s");
     CHECK(env["HEAPWISE_RSS_INTERVAL"] == "250ms");
 
+    // Sizes and durations go through the analyzer's parsers: KB is 1024 as for the tracer, and
+    // a decimal duration reaches the tracer (which reads whole numbers) in nanoseconds.
+    auto dec = with_null_preload(dir);
+    dec.unset = {"HEAPWISE_OUTPUT"};
+    CHECK(test::run(record({"--sample-interval", "4KB", "--snapshot-every", "1.5s", "--", "sh", "-c",
+                            "env > env4.txt"}), dec).exited(0));
+    auto env4 = read_env_file(dir / "env4.txt");
+    CHECK(env4["HEAPWISE_SAMPLE_INTERVAL"] == "4096");
+    CHECK(env4["HEAPWISE_SNAPSHOT_EVERY"] == "1500000000ns");
+
     auto keep = with_null_preload(dir);
     keep.env["PYTHONMALLOC"] = "pymalloc";
     CHECK(test::run(record({"--", "sh", "-c", "env > env2.txt"}), keep).exited(0));
