@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 namespace heapwise::api {
@@ -51,7 +52,11 @@ int collect(dl_phdr_info* info, std::size_t, void* out) {
     if (main_program) {
         image.path = self_exe();
     } else if (info->dlpi_name != nullptr && info->dlpi_name[0] == '/') {
-        image.path = info->dlpi_name;
+        // The file itself, as the tracer records it: the loader keeps the name it was asked
+        // for, often a symlink (libffi.so.8 -> libffi.so.8.1.2), and module keys use the name.
+        std::error_code ec;
+        const auto real = std::filesystem::canonical(info->dlpi_name, ec);
+        image.path = ec ? std::string(info->dlpi_name) : real.string();
     } else {
         return 0;  // the vDSO, or an object the loader names without a path
     }

@@ -14,3 +14,9 @@ __all__ = [
     "memory_efficient_context", "stream_large_file", "chunked_iterator", "HeapwiseError",
     "ValueTooLargeError",
 ]
+
+try:
+    from .leak_detector import DetectorError, LeakDetector, Snapshot, StatisticDiff
+    __all__ += ["LeakDetector", "Snapshot", "StatisticDiff", "DetectorError"]
+except AttributeError:  # libheapwise built with -Dtracer=disabled: no detector
+    pass
