@@ -1,7 +1,7 @@
 // DetectorCore: stacks learnt from the tracer as snapshots name them, symbolized through the
 // analyzer's StackSymbols (folding allocator frames) against this process's module map, then
-// grouped and compared with the analyzer's group() and compare(), exactly as `heapwise diff`
-// does offline. Grouped snapshots are cached on the snapshot, so a base is grouped once.
+// grouped and compared with the analyzer's keys and row order (live_grouping.hpp), as `heapwise
+// diff` does offline. Grouped snapshots are cached on the snapshot, so a base is grouped once.
 #include "detector_core.hpp"
 
 #include <unistd.h>
@@ -19,10 +19,6 @@ std::atomic<std::uint64_t> g_next_detector{1};
 
 [[noreturn]] void bad(DetectorError::Code code, const std::string& what) {
     throw DetectorError(code, "heapwise::LeakDetector: " + what);
-}
-
-SiteInfo site_info(const analyzer::SiteFrame& f) {
-    return {f.function, f.file, f.line, f.module, f.text};
 }
 
 constexpr std::size_t kGroupingsKept = 4;
@@ -90,6 +86,7 @@ DetectorCore::DetectorCore()
     modules_ = std::make_unique<ProcessModules>(trace_->modules);
     modules_->refresh();
     symbols_ = std::make_unique<analyzer::StackSymbols>(*trace_);
+    keys_ = std::make_unique<KeyCache>(*symbols_);
 }
 
 DetectorCore::~DetectorCore() = default;
@@ -126,33 +123,21 @@ void DetectorCore::learn_stacks(const LiveCopy& live) {
     }
 }
 
-std::shared_ptr<const analyzer::GroupedSnapshot> DetectorCore::grouped(
-    const SnapshotData& snap, By by, const analyzer::GroupFilters& filters,
-    const std::string& filters_key) {
+std::shared_ptr<const LiveGrouped> DetectorCore::grouped(const SnapshotData& snap, By by,
+                                                        const analyzer::GroupFilters& filters,
+                                                        const std::string& filters_key) {
     {
         std::lock_guard lk(snap.mu);
         for (const auto& g : snap.groupings) {
             if (g.by == by && g.filters == filters_key) return g.grouped;
         }
     }
-    analyzer::Snapshot s;
-    s.point = snap.label;
-    s.time_ns = snap.live.time_ns;
-    s.live_bytes = snap.live.live_bytes;
-    s.live_count = snap.live.live_count;
-    s.estimated = snap.live.sample_interval != 0;
-    s.stacks.reserve(snap.live.sites.size());
-    for (const LiveSite& site : snap.live.sites) {
-        s.stacks.emplace(static_cast<analyzer::StackId>(site.stack),
-                         analyzer::StackUsage{site.live_bytes, site.live_count, site.allocs,
-                                              site.bytes_allocated, 0});
-    }
-    std::shared_ptr<const analyzer::GroupedSnapshot> result;
+    std::shared_ptr<const LiveGrouped> result;
     {
         std::lock_guard lk(mu_);
         learn_stacks(snap.live);
-        result = std::make_shared<const analyzer::GroupedSnapshot>(
-            analyzer::group(s, to_group_by(by), symbols_.get(), filters));
+        result = std::make_shared<const LiveGrouped>(
+            keys_->group(snap.live.sites, by, snap.live.sample_interval != 0, filters));
     }
     std::lock_guard lk(snap.mu);
     snap.groupings.push_back({by, filters_key, result});
@@ -164,34 +149,24 @@ std::vector<StatisticDiff> DetectorCore::compare(const SnapshotData* older,
                                                  const SnapshotData& newer, By by,
                                                  const Filters& filters, std::size_t top,
                                                  std::uint64_t min_growth) {
+    to_group_by(by);  // rejects a value outside the enum
     std::string key;
     const analyzer::GroupFilters parsed = parse_filters(filters, &key);
     const auto now = grouped(newer, by, parsed, key);
-    analyzer::DiffOptions options;
-    options.top = top;
-    options.min_growth = min_growth;
-    std::vector<analyzer::DiffRow> rows;
-    if (older != nullptr) {
-        rows = analyzer::compare(*grouped(*older, by, parsed, key), *now, options);
-    } else {
-        rows = analyzer::statistics(*now, options);
+    const auto before = older != nullptr ? grouped(*older, by, parsed, key) : nullptr;
+    std::vector<StatisticDiff> rows;
+    {
+        // The interned keys the rows copy from are the detector's.
+        std::lock_guard lk(mu_);
+        rows = compare_live(before.get(), *now);
     }
-    std::vector<StatisticDiff> out;
-    out.reserve(rows.size());
-    for (analyzer::DiffRow& r : rows) {
-        StatisticDiff d;
-        d.key = std::move(r.key);
-        d.site = site_info(r.entry.site);
-        d.traceback = std::move(r.entry.traceback);
-        d.size = r.size;
-        d.size_diff = r.size_diff;
-        d.count = r.count;
-        d.count_diff = r.count_diff;
-        d.estimated = now->estimated;
-        d.has_diff = older != nullptr;
-        out.push_back(std::move(d));
+    if (min_growth > 0) {
+        std::erase_if(rows, [&](const StatisticDiff& r) {
+            return r.size_diff < 0 || static_cast<std::uint64_t>(r.size_diff) < min_growth;
+        });
     }
-    return out;
+    if (top > 0 && rows.size() > top) rows.resize(top);
+    return rows;
 }
 
 std::string DetectorCore::source_line(const std::string& file, std::uint32_t line) {

@@ -1,7 +1,7 @@
 // The state one LeakDetector shares with its snapshots and watches: identity (which detector,
 // which process), the stacks met so far with their frames, the module map, the symbolizer and
 // frame folder (analyzer's StackSymbols, each stack symbolized once), source lines read for
-// reports. One mutex guards it, since snapshots may be compared from any thread. Every public
+// reports, each stack's grouping keys (KeyCache). One mutex guards it, since snapshots may be compared from any thread. Every public
 // entry point runs inside an InternalScope so its allocations stay out of the results.
 #pragma once
 
@@ -16,6 +16,7 @@
 
 #include "analyzer/replay/grouping.hpp"
 #include "heapwise/leak_detector.hpp"
+#include "live_grouping.hpp"
 #include "process_modules.hpp"
 #include "tracer_link.hpp"
 
@@ -34,7 +35,7 @@ struct SnapshotData {
     struct Grouping {
         By by;
         std::string filters;  // canonical text of the filters
-        std::shared_ptr<const analyzer::GroupedSnapshot> grouped;
+        std::shared_ptr<const LiveGrouped> grouped;
     };
     mutable std::mutex mu;
     mutable std::vector<Grouping> groupings;  // a few, most recent last
@@ -63,9 +64,9 @@ public:
     std::string source_line(const std::string& file, std::uint32_t line);
 
 private:
-    std::shared_ptr<const analyzer::GroupedSnapshot> grouped(const SnapshotData& snap, By by,
-                                                             const analyzer::GroupFilters& filters,
-                                                             const std::string& filters_key);
+    std::shared_ptr<const LiveGrouped> grouped(const SnapshotData& snap, By by,
+                                               const analyzer::GroupFilters& filters,
+                                               const std::string& filters_key);
     void learn_stacks(const LiveCopy& live);  // mu_ held
 
     const std::uint64_t id_;
@@ -77,6 +78,7 @@ private:
     std::unique_ptr<analyzer::ReplayResult> trace_;  // stacks and modules (must not move)
     std::unique_ptr<ProcessModules> modules_;
     std::unique_ptr<analyzer::StackSymbols> symbols_;
+    std::unique_ptr<KeyCache> keys_;
     std::unordered_map<std::string, std::vector<std::string>> sources_;
 };
 
