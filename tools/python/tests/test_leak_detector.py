@@ -2,8 +2,8 @@
 runs under LD_PRELOAD=libheapwise_preload.so with PYTHONMALLOC=malloc, plants native leaks
 through ctypes between two snapshots and reports what the detector saw; the rows must carry the
 exact bytes and blocks, print exactly as CPython's tracemalloc prints the same numbers, and match
-the offline diff of the child's own trace. Without the tracer the detector refuses with a typed
-error.
+the offline diff of the child's own trace; a watch fires on growth past its bound. Without the
+tracer the detector refuses with a typed error.
 """
 
 import json
@@ -80,6 +80,20 @@ CHILD = textwrap.dedent("""
     except DetectorError as e:
         out["bad_filter"] = e.kind
     out["report"] = det.report(top=3, min_growth=1 << 20, key_type="module", since=base)
+
+    import threading
+    fired = threading.Event()
+    got = {}
+    def on_growth(e):
+        got.update(growth=e["growth"], raised=e["raised"], top=[r.key for r in e["top"]])
+        fired.set()
+    watch = det.watch(on_growth, min_growth=2 << 20, every=0.01, key_type="module",
+                      include=["module:libffi*"])
+    big = libc.malloc(3 << 20)
+    out["watch_fired"] = fired.wait(20)
+    watch.stop()
+    out["watch"] = got
+    out["watch_checks"] = watch.checks
     print(json.dumps(out))
     sys.stdout.flush()
     # os._exit: the tracer's live map is a static object destroyed at exit before the tracer
@@ -130,6 +144,11 @@ class LeakDetectorTest(unittest.TestCase):
             self.assertEqual(out["bad_filter"], "bad_argument")
             self.assertIn(" 1 site grew by at least 1024 KiB (by module)\n", out["report"])
             self.assertIn("\n  #1 " + ffi[0][0] + ": +4823 KiB (size ", out["report"])
+            self.assertTrue(out["watch_fired"])
+            self.assertTrue(out["watch"]["raised"])
+            self.assertGreaterEqual(out["watch"]["growth"], 3 << 20)
+            self.assertEqual(len(out["watch"]["top"]), 1)
+            self.assertTrue(out["watch"]["top"][0].startswith("libffi.so"))
             # The same figures offline: `heapwise diff` on the child's trace at its markers.
             cli = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_lib_path()))),
                                "tools", "cli", "heapwise")
