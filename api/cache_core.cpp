@@ -1,7 +1,5 @@
-// CacheCore: construction, the set/get paths and whole-cache operations. Hot path (get of an
-// entry in memory): one hash, one shard lock, a table probe, the entry's block (value inline)
-// and one copy; it writes nothing shared and must never do I/O, call the listener or touch
-// another shard.
+// CacheCore: construction, charges, the set path and whole-cache operations (the read path is
+// cache_read.cpp, making room cache_evict.cpp).
 #include "cache_core.hpp"
 
 #include <mimalloc.h>
@@ -305,132 +303,6 @@ bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key,
     return true;
 }
 
-std::optional<Bytes> CacheCore::get(std::string_view key) {
-    const std::uint64_t h = hash_key(key);
-    Shard& s = shard_for(h);
-    {  // A hit: one lock, one probe, the entry's block, one allocation for the copy. A miss:
-       // one lock, one probe.
-        std::lock_guard lk(s.mu);
-        Entry* e = s.table.find(h, key);
-        if (e == nullptr) {
-            ++s.misses;
-            return std::nullopt;
-        }
-        if (e->state != EntryState::disk && !expired(e)) {
-            mark_used(e);
-            ++s.hits;
-            return BytesAccess::copy_of(e->value(), options_.allocator);
-        }
-    }
-    return get_slow(key, h, s);
-}
-
-// Misses, expired entries and disk reads (with promotion), which may call the listener.
-std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, Shard& s) {
-    Deferred d(*this);
-    std::optional<Bytes> out;
-    bool promoted = false;
-    for (int attempt = 0;; ++attempt) {
-        std::unique_lock lk(s.mu);
-        Entry* e = s.table.find(h, key);
-        if (e != nullptr && expired(e)) {
-            ++s.expirations;
-            remove_locked(s, e, EvictCause::expired, d);
-            e = nullptr;
-        }
-        if (e == nullptr) {
-            ++s.misses;
-            break;
-        }
-        if (e->state != EntryState::disk) {
-            mark_used(e);
-            ++s.hits;
-            out.emplace(e->value(), options_.allocator);
-            break;
-        }
-        Bytes v;
-        DiskRead r = read_from_disk(s, e, lk, key, v, d);
-        if (r == DiskRead::retry && attempt < 3) continue;
-        if (r == DiskRead::hit || r == DiskRead::promoted) out.emplace(std::move(v));
-        if (r == DiskRead::retry) ++s.misses;
-        promoted = r == DiskRead::promoted;
-        break;
-    }
-    if (promoted && memory_bytes() > memory_limit()) {
-        shrink_to(memory_limit(), EvictCause::spilled, true, d);
-    }
-    return out;
-}
-
-Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
-    const std::uint64_t h = hash_key(key);
-    Shard& s = shard_for(h);
-    {
-        std::lock_guard lk(s.mu);
-        Entry* e = s.table.find(h, key);
-        if (e == nullptr) {
-            ++s.misses;
-            return {};
-        }
-        if (e->state != EntryState::disk && !expired(e)) {
-            mark_used(e);
-            ++s.hits;
-            const std::size_t n = e->value_size;
-            if (n <= buf.size()) {
-                if (n > 0) std::memcpy(buf.data(), e->data, n);
-            } else if (overflow != nullptr) {
-                *overflow = Bytes(e->value(), options_.allocator);
-            }
-            return {true, n};
-        }
-    }
-    // Expired or on disk: the general path handles statistics and promotion.
-    std::optional<Bytes> v = get_slow(key, h, s);
-    if (!v) return {};
-    const std::size_t n = v->size();
-    if (n <= buf.size()) {
-        if (n > 0) std::memcpy(buf.data(), v->data(), n);
-    } else if (overflow != nullptr) {
-        *overflow = std::move(*v);
-    }
-    return {true, n};
-}
-
-// Called with lk held on a disk entry; reads the file with the lock released.
-CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
-                                              std::string_view key, Bytes& out, Deferred& d) {
-    const std::uint64_t h = e->hash, seq = e->disk_seq;
-    const std::size_t value_size = e->value_size;
-    lk.unlock();
-    ReadStatus st = store_->read(h, seq, key, value_size, options_.allocator, out);
-    lk.lock();
-    Entry* cur = s.table.find(h, key);
-    const bool same = cur != nullptr && cur->state == EntryState::disk && cur->disk_seq == seq;
-    if (st == ReadStatus::ok) {
-        ++s.hits;
-        ++s.disk_hits;
-        if (!same || entry_charge(key.size(), out.size()) > memory_limit()) return DiskRead::hit;
-        // Promote: a memory entry (value inline or a copy) replaces the disk one and becomes
-        // the most recently used; its file goes.
-        Entry* fresh = make_entry(key, h, out.span(), nullptr);
-        fresh->deadline_ns = cur->deadline_ns;
-        if (store_->index_remove(seq)) d.unlink(h, seq);
-        --s.disk_items;
-        s.table.erase(cur);
-        memory_bytes_.fetch_sub(cur->charge(), std::memory_order_relaxed);
-        Entry::destroy(cur);
-        insert_locked(s, fresh);
-        ++s.promotions;
-        return DiskRead::promoted;
-    }
-    if (!same) return DiskRead::retry;  // changed while we read: look again
-    ++s.corrupt;
-    if (st == ReadStatus::missing) ++s.missing;
-    ++s.misses;
-    remove_locked(s, cur, EvictCause::evicted, d);
-    return DiskRead::gone;
-}
-
 bool CacheCore::erase(std::string_view key) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
@@ -493,39 +365,6 @@ std::size_t CacheCore::lru_total() const noexcept {
         total += shards_[i].lru_bytes.load(std::memory_order_relaxed);
     }
     return total;
-}
-
-CacheStats CacheCore::stats() const {
-    CacheStats st;
-    for (unsigned i = 0; i < shard_count_; ++i) {
-        Shard& s = shards_[i];
-        std::lock_guard lk(s.mu);
-        st.memory_items += s.memory_items;
-        st.disk_items += s.disk_items;
-        st.hits += s.hits;
-        st.misses += s.misses;
-        st.disk_hits += s.disk_hits;
-        st.promotions += s.promotions;
-        st.expirations += s.expirations;
-        st.corrupt += s.corrupt;
-        st.missing += s.missing;
-    }
-    st.items = st.memory_items + st.disk_items;
-    st.memory_bytes = memory_bytes();
-    st.disk_bytes = store_ ? store_->disk_bytes() : 0;
-    st.memory_limit = memory_limit();
-    st.max_memory = options_.max_memory;
-    st.max_disk = options_.max_disk;
-    st.evictions = evictions_.load(std::memory_order_relaxed);
-    st.spills = spills_.load(std::memory_order_relaxed);
-    st.disk_evictions = disk_evictions_.load(std::memory_order_relaxed);
-    st.expirations += expirations_.load(std::memory_order_relaxed);
-    st.corrupt += corrupt_.load(std::memory_order_relaxed);
-    st.disk_errors = store_ ? store_->write_errors() : 0;
-    st.loads = loads_.load(std::memory_order_relaxed);
-    st.load_failures = load_failures_.load(std::memory_order_relaxed);
-    st.spill_enabled = store_ && store_->enabled() && !closed_.load(std::memory_order_relaxed);
-    return st;
 }
 
 }  // namespace heapwise::api
