@@ -286,22 +286,16 @@ TEST_CASE("without the tracer the live entry points are null", "[e2e][live]") {
 }
 
 TEST_CASE("a busy program exits cleanly with the view on", "[e2e][live]") {
-    // The writer is still aggregating when exit runs the shim's static destructors: nothing it
-    // uses may be destroyed under it.
-    const std::vector<std::string> argv = {Paths::get().program("e2e_churn").string(), "2", "200000", "48"};
-    const Outcome plain = run({argv});
-    REQUIRE(plain.exited_with(0));
-    for (int i = 0; i < 3; ++i) {
+    // The writer is still aggregating the last frees when exit runs the shim's static
+    // destructors: nothing it uses may be destroyed under it.
+    for (int i = 0; i < 5; ++i) {
         TempDir dir;
-        Command c = traced({argv}, dir.path());
-        c.env.emplace_back("HEAPWISE_LIVE", "1");
-        const Outcome r = run(c);
+        const Outcome r = run_live("exit", dir.path());
         INFO(r.describe());
         REQUIRE(r.exited_with(0));
-        CHECK(r.out == plain.out);
         const TraceFacts t = the_trace(dir.path(), ReplayOptions{false});
         require_sound(t);
-        CHECK(t.allocs >= 400000);  // and the runtime's own (threads, stdio)
+        CHECK(t.allocs >= 300000);  // and the runtime's own (stdio)
         CHECK(t.end->allocs == t.allocs);
     }
 }

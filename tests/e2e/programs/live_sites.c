@@ -7,6 +7,8 @@
  *   sampled - 2000 x 512 bytes and 20 x 1 MiB kept, snapshot "sampled" (run HEAPWISE_MODE=sampled);
  *   late    - one block before heapwise_tracer_live_enable(), freed after it; one block after;
  *             snapshot "late" (run without HEAPWISE_LIVE);
+ *   exit    - 300,000 blocks kept, then all freed right before returning from main, so the
+ *             writer is still aggregating while exit runs the shim's static destructors;
  *   fork    - enables the view, snapshots "parent", forks; the child allocates 4 x 333 bytes and
  *             snapshots "child".
  * Prints "weak N" (1: the entry points resolved), "rc LABEL RC ERRNO", for each snapshot
@@ -123,6 +125,14 @@ static int run_late(void) {
     return 0;
 }
 
+static int run_exit(void) {
+    enum { kBlocks = 300000 };
+    static void* blocks[kBlocks];
+    for (int i = 0; i < kBlocks; ++i) blocks[i] = keep_site(32);
+    for (int i = 0; i < kBlocks; ++i) free(blocks[i]);
+    return 0;
+}
+
 static int run_fork(void) {
     report_line("enable %d", heapwise_tracer_live_enable());
     snap("parent", 0);
@@ -160,5 +170,6 @@ int main(int argc, char** argv) {
     if (strcmp(argv[1], "sampled") == 0) return run_sampled();
     if (strcmp(argv[1], "late") == 0) return run_late();
     if (strcmp(argv[1], "fork") == 0) return run_fork();
+    if (strcmp(argv[1], "exit") == 0) return run_exit();
     return 2;
 }
