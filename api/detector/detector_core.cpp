@@ -1,5 +1,5 @@
 // DetectorCore: stacks learnt from the tracer as snapshots name them, symbolized through the
-// analyzer's StackSymbols (folding allocator frames) against this process's module map, then
+// analyzer's Symbolizer and FrameFolder (folding allocator frames) against this process's module map, then
 // grouped and compared with the analyzer's keys and row order (live_grouping.hpp), as `heapwise
 // diff` does offline. Grouped snapshots are cached on the snapshot, so a base is grouped once.
 #include "detector_core.hpp"
@@ -85,8 +85,7 @@ DetectorCore::DetectorCore()
     trace_ = std::make_unique<analyzer::ReplayResult>();
     modules_ = std::make_unique<ProcessModules>(trace_->modules);
     modules_->refresh();
-    symbols_ = std::make_unique<analyzer::StackSymbols>(*trace_);
-    keys_ = std::make_unique<KeyCache>(*symbols_);
+    keys_ = std::make_unique<KeyCache>(trace_->stacks, trace_->modules);
 }
 
 DetectorCore::~DetectorCore() = default;

@@ -1,8 +1,9 @@
 // The state one LeakDetector shares with its snapshots and watches: identity (which detector,
-// which process), the stacks met so far with their frames, the module map, the symbolizer and
-// frame folder (analyzer's StackSymbols, each stack symbolized once), source lines read for
-// reports, each stack's grouping keys (KeyCache). One mutex guards it, since snapshots may be compared from any thread. Every public
-// entry point runs inside an InternalScope so its allocations stay out of the results.
+// which process), the stacks met so far with their frames, the module map, each stack's site and
+// grouping keys (KeyCache: the analyzer's symbolizer and frame folder, each stack symbolized
+// once), source lines read for reports. One mutex guards it, since snapshots may be compared from
+// any thread. Every public entry point runs inside an InternalScope so its allocations stay out
+// of the results.
 #pragma once
 
 #include <atomic>
@@ -77,7 +78,6 @@ private:
     std::mutex mu_;
     std::unique_ptr<analyzer::ReplayResult> trace_;  // stacks and modules (must not move)
     std::unique_ptr<ProcessModules> modules_;
-    std::unique_ptr<analyzer::StackSymbols> symbols_;
     std::unique_ptr<KeyCache> keys_;
     std::unordered_map<std::string, std::vector<std::string>> sources_;
 };

@@ -2,6 +2,7 @@
 #include "live_grouping.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace heapwise::api {
 namespace {
@@ -27,6 +28,19 @@ std::string key_text(By by, const std::vector<analyzer::SiteFrame>& frames) {
     return key;
 }
 
+// analyzer/replay/grouping.cpp frame_of: logical frame i of a symbolized address.
+analyzer::SiteFrame frame_of(const analyzer::SymbolizedAddress& a, std::size_t i) {
+    analyzer::SiteFrame f;
+    if (i < a.frames.size()) {
+        f.function = a.frames[i].function;
+        f.file = a.frames[i].file;
+        f.line = a.frames[i].line;
+    }
+    f.module = a.module_name;
+    f.text = analyzer::describe(a, i);
+    return f;
+}
+
 std::uint64_t magnitude(std::int64_t v) noexcept {
     return v < 0 ? static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v)
                  : static_cast<std::uint64_t>(v);
@@ -42,12 +56,38 @@ KeyCache::StackInfo& KeyCache::info(std::uint32_t stack) {
     return sparse_[stack];
 }
 
+// StackSymbols::folded (analyzer/replay/grouping.cpp), stopping after the site unless whole.
+std::vector<analyzer::SiteFrame> KeyCache::frames(std::uint32_t stack, bool whole) {
+    std::vector<analyzer::SiteFrame> out;
+    const auto addrs = stacks_.frames(static_cast<analyzer::StackId>(stack));
+    if (!addrs.empty()) {
+        std::vector<const analyzer::SymbolizedAddress*> symbolized;
+        symbolized.reserve(addrs.size());
+        for (const std::uint64_t a : addrs) symbolized.push_back(&symbolizer_.symbolize(a));
+        const analyzer::FrameFolder::Site site =
+            folder_.site(std::span<const analyzer::SymbolizedAddress* const>(symbolized));
+        for (std::size_t a = site.address; a < symbolized.size(); ++a) {
+            const analyzer::SymbolizedAddress& sa = *symbolized[a];
+            const std::size_t n = std::max<std::size_t>(sa.frames.size(), 1);
+            for (std::size_t i = a == site.address ? site.frame : 0; i < n; ++i) {
+                out.push_back(frame_of(sa, i));
+                if (!whole) return out;
+            }
+        }
+    }
+    if (out.empty()) {
+        analyzer::SiteFrame unknown;
+        unknown.text = "stack#" + std::to_string(stack);
+        out.push_back(std::move(unknown));
+    }
+    return out;
+}
+
 const KeyInfo* KeyCache::key(std::uint32_t stack, StackInfo& si, By by) {
     const auto slot = static_cast<std::size_t>(by);
     if (si.keys[slot] != nullptr) return si.keys[slot];
-    const std::vector<analyzer::SiteFrame>& frames =
-        symbols_.folded(static_cast<analyzer::StackId>(stack));
-    si.site = &frames.front();
+    const std::vector<analyzer::SiteFrame> frames = this->frames(stack, by == By::traceback);
+    if (!si.site) si.site = std::make_unique<analyzer::SiteFrame>(frames.front());
     std::string text = key_text(by, frames);
     auto& table = interned_[slot];
     auto it = table.find(text);

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "analyzer/replay/grouping.hpp"
+#include "analyzer/stack_table.hpp"
+#include "analyzer/symbols/fold.hpp"
+#include "analyzer/symbols/symbolizer.hpp"
 #include "heapwise/leak_detector.hpp"
 #include "tracer_link.hpp"
 
@@ -36,10 +39,15 @@ struct LiveGrouped {
     std::unordered_map<const KeyInfo*, LiveGroup> groups;
 };
 
-// Per-stack keys for one detector. Not thread-safe (the detector's mutex guards it).
+// Per-stack keys for one detector. Not thread-safe (the detector's mutex guards it). Sites are
+// found with the analyzer's Symbolizer and FrameFolder like StackSymbols finds them, but only
+// the site frame is built unless the key is the whole traceback: a first grouping of 100 000
+// stacks by line then costs one frame per stack, not one per frame of each.
 class KeyCache {
 public:
-    explicit KeyCache(analyzer::StackSymbols& symbols) : symbols_(symbols) {}
+    // stacks and modules must outlive the cache; they may grow meanwhile.
+    KeyCache(const analyzer::StackTable& stacks, const analyzer::ModuleMap& modules)
+        : stacks_(stacks), symbolizer_(modules) {}
     // The sites' groups, leaving out stacks whose site fails the filters. Every stack of sites
     // must be defined in the symbols' trace already.
     LiveGrouped group(const std::vector<LiveSite>& sites, By by, bool estimated,
@@ -47,13 +55,17 @@ public:
 
 private:
     struct StackInfo {
-        const analyzer::SiteFrame* site = nullptr;
+        std::unique_ptr<analyzer::SiteFrame> site;  // null until first needed
         std::array<const KeyInfo*, 5> keys{};
     };
     StackInfo& info(std::uint32_t stack);
     const KeyInfo* key(std::uint32_t stack, StackInfo& info, By by);
+    // The stack's logical frames from its site outwards (all of them, or the site alone).
+    std::vector<analyzer::SiteFrame> frames(std::uint32_t stack, bool whole);
 
-    analyzer::StackSymbols& symbols_;
+    const analyzer::StackTable& stacks_;
+    analyzer::Symbolizer symbolizer_;
+    analyzer::FrameFolder folder_;
     std::vector<StackInfo> dense_;  // by stack id
     std::unordered_map<std::uint32_t, StackInfo> sparse_;  // ids far beyond the dense range
     std::array<std::unordered_map<std::string, std::unique_ptr<KeyInfo>>, 5> interned_;
