@@ -245,3 +245,38 @@ TEST_CASE("an unsafe persistent directory is refused", "[cache]") {
     Cache ok(o);
     REQUIRE(ok.spill_path() == p.string());
 }
+
+TEST_CASE("values on both sides of the inline limit spill, reload and are charged exactly", "[cache]") {
+    // Values up to 2 KiB share the key's block; larger ones have their own (a caller's Bytes is
+    // taken over). Every shape must round-trip through disk and back, and memory_bytes() must
+    // be exactly the charges: in memory entry_charge, on disk disk_entry_charge.
+    TempDir dir;
+    Cache cache({.max_memory = 4_MiB, .spill_dir = dir.str(), .shards = 2});
+    const std::vector<std::size_t> sizes = {0, 1, 2047, 2048, 2049, 5000, 70000};
+    std::size_t in_memory = 0, on_disk = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const std::string v = value_of(sizes[i], char('a' + i));
+        cache.set("s" + std::to_string(i), std::string_view(v));     // copied from a view
+        cache.set("b" + std::to_string(i), Bytes(std::string_view(v)));  // a caller's buffer
+        in_memory += 2 * cache.entry_charge(2, sizes[i]);
+        on_disk += 2 * cache.disk_entry_charge(2);
+    }
+    REQUIRE(cache.memory_bytes() == in_memory);
+    cache.spill_all("test");
+    REQUIRE(cache.stats().memory_items == 0);
+    REQUIRE(cache.stats().disk_items == 2 * sizes.size());
+    REQUIRE(cache.memory_bytes() == on_disk);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        for (const char* p : {"s", "b"}) {
+            const std::string key = p + std::to_string(i);
+            REQUIRE(sv(cache.get(key)) == value_of(sizes[i], char('a' + i)));  // reloaded, promoted
+            std::string buf(sizes[i] + 1, '\0');
+            Lookup l = cache.get_into(key, std::as_writable_bytes(std::span<char>(buf)));
+            REQUIRE(l.found);
+            REQUIRE(l.size == sizes[i]);
+            REQUIRE(buf.substr(0, sizes[i]) == value_of(sizes[i], char('a' + i)));
+        }
+    }
+    REQUIRE(cache.stats().promotions == 2 * sizes.size());
+    REQUIRE(cache.memory_bytes() == in_memory);  // promoted copies are charged like fresh sets
+}
