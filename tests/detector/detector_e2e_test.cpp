@@ -133,6 +133,28 @@ TEST_CASE("with the tracer linked into the program: planted sites, same as offli
     check_agrees_offline(o, dir.path(), true);
 }
 
+TEST_CASE("a sampling tracer: figures marked as estimates, weighed as the offline replay weighs them",
+          "[detector][e2e]") {
+    TempDir dir;
+    Command cmd = traced({{program("detector_leaky").string()}}, dir.path());
+    cmd.env.emplace_back("HEAPWISE_LIVE", "1");
+    cmd.env.emplace_back("HEAPWISE_MODE", "sampled");
+    cmd.env.emplace_back("HEAPWISE_SAMPLE_INTERVAL", "4096");
+    const Outcome o = run(cmd);
+    INFO(o.describe());
+    REQUIRE(o.exited_with(0));
+    const Facts facts(o.out);
+    CHECK(facts.num("estimated") == 1);
+    CHECK(o.out.find("\n  estimates: the tracer samples about every 4096 bytes; figures are scaled\n") !=
+          std::string::npos);
+    // A 1 MiB block is sampled with probability 1 - exp(-256): each counts as itself.
+    const std::string file = fs::canonical(fs::path(HW_DETECTOR_SOURCE_DIR) / "programs/leaky.cpp").string();
+    const auto rows = live_rows(o.out, "lineno");
+    REQUIRE(!rows.empty());
+    CHECK(rows[0] == Row{file + ":" + std::to_string(facts.num("line_big")), 3u << 20, 3 << 20, 3, 3});
+    check_agrees_offline(o, dir.path(), false);
+}
+
 TEST_CASE("without the tracer the detector refuses with one clear error", "[detector][e2e]") {
     const Outcome o = run({{program("detector_leaky").string()}});
     INFO(o.describe());
