@@ -256,6 +256,7 @@ TEST_CASE("a fork child of a process with the view on has its own view", "[e2e][
     REQUIRE(r.exited_with(0));
     const Facts f(r.out);
     CHECK(f.one("child-status") == "0");
+    CHECK(f.num("looped") > 0);  // a thread kept snapshotting across the fork
     const auto rcs = f.all("rc");
     CHECK(rcs == std::vector<std::string>{"parent 0 0", "child 0 0"});
     const LiveSnap child = snap_of(f, "child");

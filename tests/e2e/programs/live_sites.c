@@ -9,8 +9,9 @@
  *             snapshot "late" (run without HEAPWISE_LIVE);
  *   exit    - 300,000 blocks kept, then all freed right before returning from main, so the
  *             writer is still aggregating while exit runs the shim's static destructors;
- *   fork    - enables the view, snapshots "parent", forks; the child allocates 4 x 333 bytes and
- *             snapshots "child".
+ *   fork    - enables the view, snapshots "parent", starts a thread that snapshots in a loop (so
+ *             one may be waiting at the fork), forks; the child allocates 4 x 333 bytes and
+ *             snapshots "child". Prints "looped N" for the thread's successful snapshots.
  * Prints "weak N" (1: the entry points resolved), "rc LABEL RC ERRNO", for each snapshot
  * "snap LABEL PID NSITES LIVE_BYTES LIVE_COUNT SINCE_NONZERO SAMPLE_INTERVAL" and per site
  * "site LABEL STACK LIVE_BYTES LIVE_COUNT ALLOCS BYTES_ALLOCATED", for one stack of keep_site
@@ -133,9 +134,28 @@ static int run_exit(void) {
     return 0;
 }
 
+static volatile int g_stop_loop;
+
+static void* snapshot_loop(void* arg) {
+    long ok = 0;
+    while (!g_stop_loop) {
+        heapwise_live_snapshot s;
+        if (heapwise_tracer_live_snapshot("loop", &s) == 0) {
+            ++ok;
+            heapwise_tracer_live_release(&s);
+        }
+    }
+    *(long*)arg = ok;
+    return NULL;
+}
+
 static int run_fork(void) {
     report_line("enable %d", heapwise_tracer_live_enable());
     snap("parent", 0);
+    long looped = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, snapshot_loop, &looped);
+    usleep(20000);
     pid_t pid = fork();
     if (pid == 0) {
         void* p[4];
@@ -146,7 +166,10 @@ static int run_fork(void) {
     }
     int status = 0;
     waitpid(pid, &status, 0);
+    g_stop_loop = 1;
+    pthread_join(t, NULL);
     report_line("child-status %d", WIFEXITED(status) ? WEXITSTATUS(status) : 100);
+    report_line("looped %ld", looped);
     return 0;
 }
 
