@@ -69,3 +69,21 @@ TEST_CASE("leaks --fail-on-growth checks the larger of leaked and growing bytes"
     const auto j = test::heapwise_json({"leaks", "scraper.hwt", "--fail-on-growth", "10KiB"}, 3);
     CHECK(j["fail_on_growth"]["checked_bytes"] == 11320);
 }
+
+TEST_CASE("--fold and --no-fold change where a site is", "[cli][leaks]") {
+    // keep_header folded: its leak belongs to its caller, main.
+    const auto j = test::heapwise_json({"leaks", "scraper.hwt", "--by", "function", "--fold", "function:keep_*"});
+    const auto& live = j["at_end"]["rows"];
+    REQUIRE(live.size() == 2);
+    CHECK(live[1]["key"] == "main");
+    CHECK(live[1]["size"] == 3000);
+    CHECK(live[1]["site"]["line"] == 69);
+    CHECK(test::heapwise_json({"leaks", "scraper.hwt", "--by", "function", "--no-fold", "function:malloc"})
+              ["at_end"]["rows"][1]["key"] == "keep_header");
+    const auto bad = test::heapwise_in_data({"leaks", "scraper.hwt", "--no-fold", "function:nothing_like_it"});
+    CHECK(bad.exited(2));
+    CHECK(bad.err == "heapwise: --no-fold 'function:nothing_like_it': not in the folding list (docs/symbols.md)\n");
+    const auto empty = test::heapwise_in_data({"leaks", "scraper.hwt", "--fold", "module:"});
+    CHECK(empty.exited(2));
+    CHECK(empty.err_lines().size() == 1);
+}

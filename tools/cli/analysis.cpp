@@ -29,6 +29,9 @@ void add_analysis_options(CLI::App& cmd, AnalysisArgs& args, const std::string& 
     cmd.add_option("--exclude", args.excludes, "leave out sites matching a pattern (repeatable)");
     cmd.add_option("--module-dir", args.module_dirs,
                    "look for module files by name in DIR first (repeatable)");
+    cmd.add_option("--fold", args.fold,
+                   "also fold frames matching function:GLOB or module:GLOB into their caller (repeatable)");
+    cmd.add_option("--no-fold", args.no_fold, "remove a rule from the default folding list (repeatable)");
     cmd.add_flag("--json", args.json, "print JSON (docs/report-json.md)");
     if (growth) {
         cmd.add_option("--min-growth", args.min_growth, "only rows that grew by at least SIZE");
@@ -45,6 +48,12 @@ ParsedArgs parse_analysis_args(const AnalysisArgs& args) {
     for (const std::string& f : args.excludes) p.table.filters.exclude.push_back(parse_filter(f));
     if (!args.min_growth.empty()) p.table.min_growth = parse_size(args.min_growth);
     if (!args.fail_on_growth.empty()) p.fail_on_growth = parse_size(args.fail_on_growth);
+    for (const std::string& text : args.fold) p.folder.add(parse_fold_rule(text));
+    for (const std::string& text : args.no_fold) {
+        if (!p.folder.remove(parse_fold_rule(text))) {
+            throw SpecError("--no-fold '" + text + "': not in the folding list (docs/symbols.md)");
+        }
+    }
     for (const std::string& dir : args.module_dirs) {
         std::error_code ec;
         if (!std::filesystem::is_directory(dir, ec)) {
@@ -55,7 +64,7 @@ ParsedArgs parse_analysis_args(const AnalysisArgs& args) {
 }
 
 std::unique_ptr<LoadedTrace> load_trace(const std::string& path, ReplayRequest request,
-                                        const AnalysisArgs& args) {
+                                        const AnalysisArgs& args, const ParsedArgs& parsed) {
     auto loaded = std::make_unique<LoadedTrace>();
     ProgressBar bar("reading " + std::filesystem::path(path).filename().string());
     if (bar.enabled()) request.progress = [&bar](const ReplayRequest::Progress& p) { bar.update(p); };
@@ -72,7 +81,7 @@ std::unique_ptr<LoadedTrace> load_trace(const std::string& path, ReplayRequest r
     if (!args.module_dirs.empty()) {
         loaded->result.modules = with_module_dirs(loaded->result.modules, args.module_dirs);
     }
-    loaded->symbols = std::make_unique<StackSymbols>(loaded->result);
+    loaded->symbols = std::make_unique<StackSymbols>(loaded->result, SymbolizerOptions{}, parsed.folder);
     return loaded;
 }
 

@@ -26,6 +26,8 @@ struct AnalysisArgs {
     std::vector<std::string> filters;
     std::vector<std::string> excludes;
     std::vector<std::string> module_dirs;
+    std::vector<std::string> fold;     // rules added to the default folding list
+    std::vector<std::string> no_fold;  // rules removed from it
     bool json = false;
     std::string min_growth;
     std::string fail_on_growth;
@@ -37,6 +39,7 @@ void add_analysis_options(CLI::App& cmd, AnalysisArgs& args, const std::string& 
 struct ParsedArgs {
     analyzer::TableOptions table;
     std::optional<std::uint64_t> fail_on_growth;
+    analyzer::FrameFolder folder;
 };
 // Throws analyzer::SpecError (one line) for a bad key, filter or size.
 ParsedArgs parse_analysis_args(const AnalysisArgs& args);
@@ -51,7 +54,7 @@ struct LoadedTrace {
 // Throws std::runtime_error "PATH: why" for a file that is not a usable trace and SpecError for
 // an unknown marker.
 std::unique_ptr<LoadedTrace> load_trace(const std::string& path, analyzer::ReplayRequest request,
-                                        const AnalysisArgs& args);
+                                        const AnalysisArgs& args, const ParsedArgs& parsed);
 
 // Prints text (already rendered) on stdout, then the warnings and damage of the traces on
 // stderr; returns the exit code.

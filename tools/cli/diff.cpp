@@ -33,7 +33,7 @@ int run_diff(const DiffArgs& d, const AnalysisArgs& args) {
     if (!two) {
         ReplayRequest request;
         request.points = {from, to};
-        const auto trace = load_trace(d.files[0], request, args);
+        const auto trace = load_trace(d.files[0], request, args, parsed);
         const DiffDoc doc = build_diff(trace->summary, trace->result, 0, *trace->symbols,
                                        trace->summary, trace->result, 1, *trace->symbols, false,
                                        parsed.table, parsed.fail_on_growth, sources);
@@ -42,10 +42,10 @@ int run_diff(const DiffArgs& d, const AnalysisArgs& args) {
     }
     ReplayRequest old_request;
     old_request.points = {from};
-    const auto older = load_trace(d.files[0], old_request, args);
+    const auto older = load_trace(d.files[0], old_request, args, parsed);
     ReplayRequest new_request;
     new_request.points = {to};
-    const auto newer = load_trace(d.files[1], new_request, args);
+    const auto newer = load_trace(d.files[1], new_request, args, parsed);
     const DiffDoc doc = build_diff(older->summary, older->result, 0, *older->symbols, newer->summary,
                                    newer->result, 0, *newer->symbols, true, parsed.table,
                                    parsed.fail_on_growth, sources);

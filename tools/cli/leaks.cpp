@@ -28,7 +28,7 @@ void register_leaks(CLI::App& app, Runner& run) {
             ReplayRequest request;
             request.points = {parse_point("end")};
             request.growth_slices = *slices;
-            const auto trace = load_trace(*path, request, *args);
+            const auto trace = load_trace(*path, request, *args, parsed);
             SourceLines sources;
             const LeaksDoc doc = build_leaks(trace->summary, trace->result, *trace->symbols,
                                              parsed.table, parsed.fail_on_growth, sources);

@@ -23,7 +23,7 @@ void register_report(CLI::App& app, Runner& run) {
             const ParsedArgs parsed = parse_analysis_args(*args);
             ReplayRequest request;
             request.points = {parse_point("peak"), parse_point("end")};
-            const auto trace = load_trace(*path, request, *args);
+            const auto trace = load_trace(*path, request, *args, parsed);
             SourceLines sources;
             const ReportDoc doc =
                 build_report(trace->summary, trace->result, *trace->symbols, parsed.table, sources);

@@ -20,9 +20,6 @@
 #include "trace_input.hpp"
 
 namespace heapwise::cli {
-
-void register_timeline(CLI::App& app, Runner& run);
-
 namespace {
 
 using namespace heapwise::analyzer;
