@@ -129,6 +129,10 @@ TEST_CASE("watch repeats while raised and stops from inside its callback", "[det
     REQUIRE(events.wait_for(3));
     std::this_thread::sleep_for(30ms);
     CHECK(events.size() == 3);  // stopped: no fourth call
+    {
+        std::lock_guard lk2(wmu);  // the handle was reset on the watch thread under wmu
+        CHECK_FALSE(w);
+    }
     std::lock_guard lk(events.mu);
     for (const WatchEvent& e : events.got) {
         CHECK(e.raised);
