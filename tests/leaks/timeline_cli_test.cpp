@@ -1,7 +1,7 @@
 // `heapwise timeline` as a real process (suite 'unit', tag [timeline][cli]): default output
 // files beside the trace, CSV on stdout, --points, and bad input (unwritable output, not a trace,
-// bad --points) as one error line, exit 2 and no file left behind. HW_TIMELINE_CLI is the command
-// (the stand-in built from tools/cli/timeline.cpp until the main command registers it).
+// bad --points) as one error line, exit 2 and no file left behind. HW_TIMELINE_CLI is the
+// heapwise command the meson test names.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
