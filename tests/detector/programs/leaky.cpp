@@ -140,9 +140,5 @@ int main(int argc, char** argv) {
         std::printf("ERROR %s %s\n", code_name(e.code()), e.what());
         status = 3;
     }
-    // _Exit, not return: the tracer's live map is a static object whose destructor runs before
-    // the tracer's own stop at exit, and its writer can then crash on a free it still has to
-    // account (preload/live_map.hpp ~LiveMap, about 1 run in 10). The shim ends the trace in _Exit.
-    std::fflush(stdout);
-    std::_Exit(status);
+    return status;
 }

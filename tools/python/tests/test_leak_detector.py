@@ -85,7 +85,8 @@ CHILD = textwrap.dedent("""
     fired = threading.Event()
     got = {}
     def on_growth(e):
-        got.update(growth=e["growth"], raised=e["raised"], top=[r.key for r in e["top"]])
+        got.update(growth=e["growth"], raised=e["raised"],
+                   top=[[r.key, r.size_diff, r.count_diff] for r in e["top"]])
         fired.set()
     watch = det.watch(on_growth, min_growth=2 << 20, every=0.01, key_type="module",
                       include=["module:libffi*"])
@@ -96,11 +97,6 @@ CHILD = textwrap.dedent("""
     out["watch_checks"] = watch.checks
     print(json.dumps(out))
     sys.stdout.flush()
-    # os._exit: the tracer's live map is a static object destroyed at exit before the tracer
-    # stops, and its writer may crash on a free it still has to account (~LiveMap in
-    # preload/live_map.hpp, about 1 run in 10). The shim ends the trace in _exit too.
-    import os
-    os._exit(0)
 """)
 
 
@@ -146,9 +142,10 @@ class LeakDetectorTest(unittest.TestCase):
             self.assertIn("\n  #1 " + ffi[0][0] + ": +4823 KiB (size ", out["report"])
             self.assertTrue(out["watch_fired"])
             self.assertTrue(out["watch"]["raised"])
-            self.assertGreaterEqual(out["watch"]["growth"], 3 << 20)
+            self.assertGreaterEqual(out["watch"]["growth"], 2 << 20)  # the bound; others vary
             self.assertEqual(len(out["watch"]["top"]), 1)
-            self.assertTrue(out["watch"]["top"][0].startswith("libffi.so"))
+            self.assertTrue(out["watch"]["top"][0][0].startswith("libffi.so"))
+            self.assertEqual(out["watch"]["top"][0][1:], [3 << 20, 1])
             # The same figures offline: `heapwise diff` on the child's trace at its markers.
             cli = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_lib_path()))),
                                "tools", "cli", "heapwise")
