@@ -27,7 +27,7 @@ HeapReplay::Weight HeapReplay::weight(std::uint64_t size) const noexcept {
 void HeapReplay::add_live(const Block& b) {
     if (internal(b.stack)) return;
     const Weight w = weight(b.size);
-    StackUsage& u = by_stack_[b.stack];
+    StackUsage& u = usage(b.stack);
     u.live_bytes += w.bytes;
     u.live_count += w.count;
     facts_.end_bytes += w.bytes;
@@ -37,7 +37,7 @@ void HeapReplay::add_live(const Block& b) {
 void HeapReplay::remove_live(const Block& b) {
     if (internal(b.stack)) return;
     const Weight w = weight(b.size);
-    StackUsage& u = by_stack_[b.stack];
+    StackUsage& u = usage(b.stack);
     u.live_bytes -= std::min(u.live_bytes, w.bytes);
     u.live_count -= std::min(u.live_count, w.count);
     facts_.end_bytes -= std::min(facts_.end_bytes, w.bytes);
@@ -74,28 +74,29 @@ void HeapReplay::on_stack(const StackDef& e) {
 void HeapReplay::on_internal_stack(const InternalStack& e) {
     record(last_time_ns_);
     if (!internal(e.stack)) internal_.push_back(e.stack);
-    by_stack_.erase(e.stack);  // nothing should be there: the record precedes the stack's use
+    if (StackSlot* s = by_stack_.find(e.stack)) *s = StackSlot{};  // the record precedes its use
 }
 
 void HeapReplay::on_alloc(const Alloc& e) {
     record(e.time_ns);
-    const auto thread = static_cast<std::uint32_t>(e.thread);
-    if (!pending_.empty()) pending_.erase(thread);
-    last_alloc_[thread] = e.addr;
+    ThreadState& t = threads_.get(e.thread);
+    t.has_pending = false;
+    t.last_alloc = e.addr;
+    t.has_last_alloc = true;
     ++facts_.allocs;
     if (!internal(e.stack)) {
         const Weight w = weight(e.size);
         facts_.bytes_allocated += w.bytes;
-        StackUsage& u = by_stack_[e.stack];
+        StackUsage& u = usage(e.stack);
         u.allocs += w.count;
         u.bytes_allocated += w.bytes;
     }
     const Block block{e.size, e.stack};
-    auto [it, inserted] = live_.try_emplace(e.addr, block);
+    auto [slot, inserted] = live_.try_emplace(e.addr, block);
     if (!inserted) {  // the trace missed this address's free: its old block is gone
         ++facts_.alloc_of_live;
-        remove_live(it->second);
-        it->second = block;
+        remove_live(*slot);
+        *slot = block;
     }
     add_live(block);
     if (facts_.end_bytes > facts_.peak_bytes) {
@@ -108,43 +109,45 @@ void HeapReplay::on_alloc(const Alloc& e) {
 
 void HeapReplay::on_free(const Free& e) {
     record(e.time_ns);
-    const auto thread = static_cast<std::uint32_t>(e.thread);
-    if (!pending_.empty()) pending_.erase(thread);
-    const auto last = last_alloc_.find(thread);
-    const bool follows_its_alloc = last != last_alloc_.end() && last->second == e.addr;
-    if (last != last_alloc_.end()) last_alloc_.erase(last);
+    ThreadState& t = threads_.get(e.thread);
+    t.has_pending = false;
+    const bool follows_its_alloc = t.has_last_alloc && t.last_alloc == e.addr;
+    t.has_last_alloc = false;
     if (e.addr == 0) return;
     ++facts_.frees;
     const bool realloc = e.fn == FreeFn::kRealloc || e.fn == FreeFn::kReallocArray;
     Pending pending{e.addr, {}, false};
-    const auto it = live_.find(e.addr);
-    if (it == live_.end()) {
+    if (const Block* b = live_.find(e.addr); b == nullptr) {
         ++facts_.free_of_unknown;
     } else {
-        pending = {e.addr, it->second, true};
-        if (follows_its_alloc && !realloc && !internal(it->second.stack)) {
+        const Block block = *b;
+        pending = {e.addr, block, true};
+        if (follows_its_alloc && !realloc && !internal(block.stack)) {
             // heaptrack's temporary: freed by its thread's next heap event (a realloc moves the
             // block rather than freeing it, so it does not count).
-            const std::uint64_t n = weight(it->second.size).count;
+            const std::uint64_t n = weight(block.size).count;
             facts_.temporary += n;
-            by_stack_[it->second.stack].temporary += n;
+            usage(block.stack).temporary += n;
         }
-        remove_live(it->second);
-        live_.erase(it);
+        remove_live(block);
+        live_.erase(e.addr);
     }
-    if (realloc) pending_[thread] = pending;
+    if (realloc) {
+        t.pending = pending;
+        t.has_pending = true;
+    }
 }
 
 void HeapReplay::on_realloc_failed(const ReallocFailed& e) {
     record(e.time_ns);
-    const auto thread = static_cast<std::uint32_t>(e.thread);
-    last_alloc_.erase(thread);
-    const auto it = pending_.find(thread);
-    if (it == pending_.end() || it->second.addr != e.addr) return;
-    if (it->second.known && live_.try_emplace(e.addr, it->second.block).second) {
-        add_live(it->second.block);
+    ThreadState* t = threads_.find(e.thread);
+    if (t == nullptr) return;
+    t->has_last_alloc = false;
+    if (!t->has_pending || t->pending.addr != e.addr) return;
+    if (t->pending.known && live_.try_emplace(e.addr, t->pending.block).second) {
+        add_live(t->pending.block);
     }
-    pending_.erase(it);
+    t->has_pending = false;
 }
 
 void HeapReplay::on_marker(const Marker& e) {
@@ -173,7 +176,9 @@ Snapshot HeapReplay::snapshot(std::string point) const {
     s.live_bytes = facts_.end_bytes;
     s.live_count = facts_.end_count;
     s.estimated = facts_.sampled;
-    s.stacks = by_stack_;
+    by_stack_.for_each([&s](StackId id, const StackSlot& slot) {
+        if (slot.present) s.stacks.emplace(id, slot.usage);
+    });
     s.internal_stacks = internal_;
     return s;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analyzer/events.hpp"
+#include "analyzer/replay/addr_map.hpp"
 #include "analyzer/record_decoder.hpp"
 #include "analyzer/symbols/module_map.hpp"
 
@@ -130,6 +131,21 @@ private:
         Block block;
         bool known = false;
     };
+    struct ThreadState {
+        Pending pending;
+        std::uint64_t last_alloc = 0;  // the thread's last alloc, if its last heap event was one
+        bool has_pending = false;
+        bool has_last_alloc = false;
+    };
+    struct StackSlot {
+        StackUsage usage;
+        bool present = false;  // the stack allocated (a Snapshot lists only those)
+    };
+    StackUsage& usage(StackId stack) {
+        StackSlot& s = by_stack_.get(stack);
+        s.present = true;
+        return s.usage;
+    }
     void record(std::uint64_t time_ns);
     bool internal(StackId stack) const noexcept {
         return !internal_.empty() && std::find(internal_.begin(), internal_.end(), stack) != internal_.end();
@@ -142,10 +158,9 @@ private:
     std::uint64_t position_ = 0;
     std::uint64_t last_time_ns_ = 0;
     ReplayFacts facts_;
-    std::unordered_map<std::uint64_t, Block> live_;
-    std::unordered_map<StackId, StackUsage> by_stack_;
-    std::unordered_map<std::uint32_t, Pending> pending_;          // by thread
-    std::unordered_map<std::uint32_t, std::uint64_t> last_alloc_;  // by thread: its last alloc
+    AddrMap<Block> live_;
+    DenseTable<StackId, StackSlot> by_stack_;     // stack ids are dense from 1
+    DenseTable<ThreadId, ThreadState> threads_;  // thread indexes are dense from 0
     ModuleMap modules_;
     std::unordered_map<StackId, MapGeneration> stack_gen_;
     std::vector<StackId> internal_;  // one per tracing session; rarely more than one

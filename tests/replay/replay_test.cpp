@@ -1,7 +1,13 @@
 // Replay of encoder-written traces at the stack-id level: snapshots at start, a marker, a time,
 // the peak and the end; temporaries; realloc and failed realloc; sampled scaling; lost events;
-// RSS alongside the heap; an unknown marker.
+// RSS alongside the heap; an unknown marker; the replay's flat tables (AddrMap, DenseTable)
+// against the standard containers they replace.
 #include <catch2/catch.hpp>
+
+#include <random>
+#include <unordered_map>
+
+#include "analyzer/replay/addr_map.hpp"
 
 #include "analyzer/replay/replay.hpp"
 #include "trace_bytes.hpp"
@@ -209,4 +215,82 @@ TEST_CASE("a truncated trace replays up to its last good block and counts the da
     missing.points = {parse_point("m2")};
     CHECK_THROWS_AS(replay_trace(dir / "t.hwt", missing), SpecError);
     CHECK_THROWS_AS(replay_trace(dir / "absent.hwt", req), TraceError);
+}
+
+TEST_CASE("AddrMap matches unordered_map over a random churn of inserts and erases", "[replay]") {
+    AddrMap<std::uint64_t> map;
+    std::unordered_map<std::uint64_t, std::uint64_t> ref;
+    std::mt19937_64 rng(42);
+    // Few distinct keys (16-byte aligned, plus 0) so inserts hit live keys and erases find them,
+    // and the table grows, fills its probe runs and shifts entries back on erase.
+    for (int i = 0; i < 200000; ++i) {
+        const std::uint64_t key = (rng() % 3000) * 16;
+        const std::uint64_t op = rng() % 3;
+        if (op == 0) {
+            const auto [v, inserted] = map.try_emplace(key, static_cast<std::uint64_t>(i));
+            const auto [it, ref_inserted] = ref.try_emplace(key, static_cast<std::uint64_t>(i));
+            REQUIRE(inserted == ref_inserted);
+            REQUIRE(*v == it->second);
+        } else if (op == 1) {
+            REQUIRE(map.erase(key) == (ref.erase(key) == 1));
+        } else {
+            const std::uint64_t* v = map.find(key);
+            const auto it = ref.find(key);
+            REQUIRE((v != nullptr) == (it != ref.end()));
+            if (v != nullptr) REQUIRE(*v == it->second);
+        }
+        REQUIRE(map.size() == ref.size());
+    }
+    for (const auto& [k, v] : ref) {
+        REQUIRE(map.find(k) != nullptr);
+        CHECK(*map.find(k) == v);
+    }
+}
+
+TEST_CASE("DenseTable keeps far ids in its map and moves them in as the dense range grows",
+          "[replay]") {
+    DenseTable<StackId, std::uint64_t> t;
+    t.get(StackId{4000000000u}) = 7;  // a corrupt id: must not size a vector of 4e9 entries
+    t.get(StackId{3000}) = 5;         // beyond 2 * 0 + 1024: sparse too
+    t.get(StackId{1}) = 1;
+    t.get(StackId{1500}) = 3;  // dense now reaches 1500, and 3000 is within 2 * 1501 + 1024
+    t.get(StackId{3100}) = 4;  // grows the dense range past 3000, which moves in
+    CHECK(*t.find(StackId{1}) == 1);
+    CHECK(*t.find(StackId{1500}) == 3);
+    CHECK(*t.find(StackId{3000}) == 5);
+    CHECK(*t.find(StackId{3100}) == 4);
+    CHECK(*t.find(StackId{4000000000u}) == 7);
+    CHECK(t.find(StackId{4000000001u}) == nullptr);
+    std::uint64_t sum = 0, n = 0;
+    t.for_each([&](StackId, std::uint64_t v) {
+        sum += v;
+        n += v != 0 ? 1 : 0;
+    });
+    CHECK(sum == 20);
+    CHECK(n == 5);
+}
+
+TEST_CASE("stack ids and thread indexes far beyond the dense range replay like small ones",
+          "[replay]") {
+    test::TempDir dir;
+    {
+        test::TraceWriter w(dir / "t.hwt");
+        w.stack(1, {0x401000});
+        w.stack(3000000000u, {0x401100});
+        w.alloc(1 * kMs, 0x1000, 10, 1, /*thread*/ 2000000000u);
+        w.free(2 * kMs, 0x1000, 2000000000u);  // its thread's next event: a temporary
+        w.alloc(3 * kMs, 0x2000, 20, 3000000000u, 5);
+        w.alloc(4 * kMs, 0x0, 30, 3000000000u, 5);  // address 0 is a key like any other
+    }
+    ReplayRequest req;
+    req.points.push_back(parse_point("end"));
+    const ReplayResult r = replay_trace(dir / "t.hwt", req);
+    const Snapshot& end = r.points[0];
+    CHECK(r.facts.temporary == 1);
+    CHECK(end.live_bytes == 50);
+    CHECK(end.live_count == 2);
+    CHECK(usage(end, kS1).allocs == 1);
+    CHECK(usage(end, kS1).temporary == 1);
+    CHECK(usage(end, StackId{3000000000u}).live_bytes == 50);
+    CHECK(end.stacks.size() == 2);
 }
