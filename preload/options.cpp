@@ -220,11 +220,11 @@ bool parse_options(EnvLookup lookup, void* ctx, Options& o, OptionError& err) no
         }
         o.compression = static_cast<int>(n);
     }
-    if ((v = lookup(kLiveEnv, ctx)) != nullptr) {
+    if ((v = lookup(env::kLive, ctx)) != nullptr) {
         if (eq(v, "1")) o.live = true;
         else if (eq(v, "0")) o.live = false;
         else {
-            set_error(err, kLiveEnv, v, "expected 1 or 0");
+            set_error(err, env::kLive, v, "expected 1 or 0");
             return false;
         }
     }
@@ -292,7 +292,7 @@ std::size_t describe_options(const Options& o, char* buf, std::size_t cap) noexc
     line_n(env::kFlushInterval, o.flush_interval_ns / 1'000'000, "ms");
     line_n(env::kRingSize, o.ring_size, "");
     line_n(env::kCompression, static_cast<std::uint64_t>(o.compression), "");
-    line(kLiveEnv, o.live ? "1" : "0");
+    line(env::kLive, o.live ? "1" : "0");
     return out.n;
 }
 

@@ -30,9 +30,6 @@ struct Options {
     bool live = false;                     // live aggregation from the start (tracer_live.h)
 };
 
-// HEAPWISE_LIVE=1|0. Here rather than in heapwise/tracer_env.hpp until that list gains it.
-inline constexpr const char* kLiveEnv = "HEAPWISE_LIVE";
-
 struct OptionError {
     char message[256] = "";
 };

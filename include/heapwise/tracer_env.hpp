@@ -19,6 +19,7 @@ inline constexpr const char* kRssInterval = "HEAPWISE_RSS_INTERVAL";  // duratio
 inline constexpr const char* kFlushInterval = "HEAPWISE_FLUSH_INTERVAL";  // duration, default 1s max
 inline constexpr const char* kRingSize = "HEAPWISE_RING_SIZE";        // events per thread ring
 inline constexpr const char* kCompression = "HEAPWISE_COMPRESSION";   // zstd level, default 1
+inline constexpr const char* kLive = "HEAPWISE_LIVE";                // 1 | 0 (default): live view from the start
 // Set by the tracer itself (never by hand): the pid of the first traced process of a tree, when
 // HEAPWISE_OUTPUT has no %p. Every other process adds ".<pid>" to the file name.
 inline constexpr const char* kRootPid = "HEAPWISE_ROOT_PID";
