@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end: sets heapwise up (Debian packages, build), serves a generated site on
 # 127.0.0.1, traces the bundled example scraper (tools/examples/scraper.py, which leaks on
-# purpose) with `heapwise record`, and shows what the trace holds.
+# purpose) with `heapwise record`, and shows its report, the diff from start to end, the leaks and the
+# heap over time.
 # Usage: bash tools/demo.sh [--pages N]     (traces land in $HEAPWISE_DEMO_DIR, default /tmp/heapwise-demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,11 +40,15 @@ rm -f "$out"/scraper.*.hwt
 trace=$(ls -t "$out"/scraper.*.hwt | head -1)
 
 echo
-echo "== heapwise stats $trace"
-"$heapwise" stats "$trace"
+echo "== heapwise report $trace"
+"$heapwise" report "$trace" --top 8
 echo
-echo "== heapwise dump $trace | grep -m5 marker"
-"$heapwise" dump "$trace" | grep -m5 marker || true
+echo "== heapwise diff $trace --from start --to end --by lineno --top 8"
+"$heapwise" diff "$trace" --from start --to end --by lineno --top 8
 echo
-echo "== heapwise dump $trace | head -25"
-"$heapwise" dump "$trace" | head -25 || true
+echo "== heapwise leaks $trace --by function --top 5"
+"$heapwise" leaks "$trace" --by function --top 5
+echo
+echo "== heapwise timeline $trace --csv $out/timeline.csv --svg $out/timeline.svg"
+"$heapwise" timeline "$trace" --csv "$out/timeline.csv" --svg "$out/timeline.svg"
+echo "heap and RSS over time: $out/timeline.svg (open it in a browser), $out/timeline.csv"
