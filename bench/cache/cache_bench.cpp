@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "baseline_lru.hpp"
+#include "bench_rng.hpp"
 #include "heapwise/cache.hpp"
 
 using namespace heapwise::literals;
@@ -61,16 +62,6 @@ heapwise::Cache& heapwise_full(std::size_t n) {
 BaselineLru& baseline_full(std::size_t n) {
     return filled<BaselineLru>(n, [] { return new BaselineLru(256_MiB); });
 }
-
-struct Rng {  // xorshift64*: cheap, per thread
-    std::uint64_t s;
-    std::size_t below(std::size_t n) {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return static_cast<std::size_t>((s * 2685821657736338717ull) >> 33) % n;
-    }
-};
 
 template <class Cache, class Get>
 void run_gets(benchmark::State& state, Cache& cache, std::size_t offset, Get get) {

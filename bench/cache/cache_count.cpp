@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "baseline_lru.hpp"
+#include "bench_rng.hpp"
 #include "heapwise/cache.hpp"
 
 namespace {
@@ -21,16 +22,6 @@ namespace {
 constexpr std::size_t kValue = 128;
 constexpr std::size_t kUniverse = 200'000;
 constexpr std::size_t kEvictBudget = 50'000 * (kValue + 2 * 40 + 96);
-
-struct Rng {  // xorshift64*, as in cache_bench
-    std::uint64_t s;
-    std::size_t below(std::size_t n) {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return static_cast<std::size_t>((s * 2685821657736338717ull) >> 33) % n;
-    }
-};
 
 template <class C>
 std::size_t run(C& cache, const std::vector<std::string>& keys, std::string_view op,
