@@ -23,13 +23,8 @@ while (($#)); do
   esac
 done
 
-churn=$(realpath "$build/bench/analyzer/churn")
-replay=$(realpath "$build/bench/analyzer/analyzer_replay")
-shim=$(realpath "$build/preload/libheapwise_preload.so")
-heapwise=$(realpath "$build/tools/cli/heapwise")
-for f in "$churn" "$replay" "$shim" "$heapwise"; do
-  [[ -e $f ]] || { echo "big_trace.sh: $f is missing: build first (ninja -C $build)" >&2; exit 2; }
-done
+source bench/analyzer/tools.sh
+analyzer_bench_tools big_trace.sh "$build"
 trace=$dir/heapwise-big-$$.hwt
 [[ $keep == 1 ]] || trap 'rm -f "$trace"' EXIT
 

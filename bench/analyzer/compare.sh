@@ -27,13 +27,8 @@ while (($#)); do
   esac
 done
 
-churn=$(realpath "$build/bench/analyzer/churn")
-replay=$(realpath "$build/bench/analyzer/analyzer_replay")
-shim=$(realpath "$build/preload/libheapwise_preload.so")
-heapwise=$(realpath "$build/tools/cli/heapwise")
-for f in "$churn" "$replay" "$shim" "$heapwise"; do
-  [[ -e $f ]] || { echo "compare.sh: $f is missing: build first (ninja -C $build)" >&2; exit 2; }
-done
+source bench/analyzer/tools.sh
+analyzer_bench_tools compare.sh "$build"
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null ||
   { echo "compare.sh: heaptrack is not installed" >&2; exit 2; }
 
