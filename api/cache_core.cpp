@@ -64,6 +64,7 @@ CacheCore::CacheCore(CacheOptions options)
     shard_count_ = std::bit_ceil(n);
     shard_mask_ = shard_count_ - 1;
     shards_ = std::make_unique<Shard[]>(shard_count_);
+    for (unsigned i = 0; i < shard_count_; ++i) shards_[i].lru.set_shards(shard_count_);
     if (options_.allocator == Allocator::mimalloc) return_freed_pages_promptly();
     if (options_.listener) set_listener(options_.listener);
     if (options_.max_disk > 0) {
@@ -185,7 +186,7 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
     switch (e->state) {
         case EntryState::memory: {
             const bool tail = s.lru.back() == e;
-            LruList::unlink(e);
+            s.lru.unlink(e);
             if (tail) s.note_tail();
             s.lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
             --s.memory_items;

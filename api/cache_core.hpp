@@ -18,6 +18,7 @@
 
 #include "cache_entry.hpp"
 #include "cache_lock.hpp"
+#include "cache_lru.hpp"
 #include "heapwise/cache.hpp"
 #include "spill_store.hpp"
 
@@ -74,7 +75,7 @@ struct alignas(64) Shard {
     ShardLock mu;
     EntryTable table;
     std::uint64_t hits = 0;
-    LruList lru;
+    LruBuckets lru;
     std::atomic<std::size_t> lru_bytes{0};  // value charges on the LRU list (eviction candidates)
     // The LRU tail's list_stamp (kNoTail when the list is empty), kept by note_tail under the
     // lock, so eviction compares the shards' tails without taking every shard's lock.
@@ -145,7 +146,7 @@ private:
     enum class DiskRead { hit, promoted, gone, retry };
 
     // High bits pick the shard; the table inside uses the low bits.
-    // A hit: records the use without relinking (see LruList).
+    // A hit: records the use without relinking (see LruBuckets).
     void mark_used(Entry* e) noexcept {
         const std::uint64_t ep = epoch_.load(std::memory_order_relaxed);
         if (e->last_use != ep) e->last_use = ep;

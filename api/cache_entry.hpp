@@ -1,5 +1,5 @@
-// One cache entry and the per-shard structures that hold it: an intrusive LRU list and an
-// open-addressing table (linear probing, backward-shift deletion) keyed by the 64-bit hash.
+// One cache entry and the per-shard table that finds it: an open-addressing table (linear
+// probing, backward-shift deletion) keyed by the 64-bit hash.
 // Everything here is guarded by the owning shard's lock; nothing here locks or does I/O.
 #pragma once
 
@@ -49,12 +49,17 @@ struct BytesAccess {
     }
 };
 
+// Links of a doubly linked LRU list (cache_lru.hpp); a bucket's sentinel is a bare LruLink.
+struct LruLink {
+    LruLink* prev = nullptr;
+    LruLink* next = nullptr;
+};
+
 // One block: this header, the key bytes, then (inline values) the value bytes. The fields a
 // lookup reads come last, right before the key, so a hit reads one contiguous run (those
 // fields, key, value: 48 + key + value bytes); LRU links and spill bookkeeping come first.
 struct Entry {
-    Entry* prev = nullptr;  // LRU links (state memory only)
-    Entry* next = nullptr;
+    LruLink link;  // LRU bucket list (state memory only); first, so a link converts to its entry
     std::uint64_t hash = 0;
     std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
     std::uint64_t disk_seq = 0;    // state disk: spill file id
@@ -126,64 +131,6 @@ struct Entry {
 };
 
 static_assert(sizeof(Entry) == 112, "docs/api-cache.md quotes the header size");
-
-// Ordered by list_stamp, the newest at the front. Hits do not relink (that would write two
-// neighbours' cache lines on every hit): they stamp the entry's last_use, and eviction moves a
-// tail entry used since its placement to where that use belongs (reposition), so the tail is
-// always the least recently used entry of the list once it has been settled. A sentinel makes
-// unlinking branch-free.
-class LruList {
-public:
-    LruList() noexcept { head_.prev = head_.next = &head_; }
-    LruList(const LruList&) = delete;
-    LruList& operator=(const LruList&) = delete;
-
-    bool empty() const noexcept { return head_.next == &head_; }
-    void push_front(Entry* e) noexcept {
-        e->prev = &head_;
-        e->next = head_.next;
-        head_.next->prev = e;
-        head_.next = e;
-    }
-    static void unlink(Entry* e) noexcept {
-        e->prev->next = e->next;
-        e->next->prev = e->prev;
-        e->prev = e->next = nullptr;
-    }
-    // Re-stamps e (on the list) with its last use and moves it behind every entry placed after
-    // that use and ahead of every entry placed before it (ties: ahead). Searches from both ends
-    // at once, so it costs twice the distance to the nearer end.
-    void reposition(Entry* e) noexcept {
-        const std::uint64_t use = e->last_use;
-        e->list_stamp = use;
-        unlink(e);
-        // e goes right after `after`: the first entry from the front placed at or before `use`
-        // follows it, the first one from the tail placed after `use` precedes it.
-        Entry* f = head_.next;
-        Entry* b = head_.prev;
-        Entry* after = nullptr;
-        for (;;) {
-            if (f == &head_ || f->list_stamp <= use) {
-                after = f->prev;
-                break;
-            }
-            if (b == &head_ || b->list_stamp > use) {
-                after = b;
-                break;
-            }
-            f = f->next;
-            b = b->prev;
-        }
-        e->prev = after;
-        e->next = after->next;
-        after->next->prev = e;
-        after->next = e;
-    }
-    Entry* back() noexcept { return empty() ? nullptr : head_.prev; }
-
-private:
-    Entry head_;
-};
 
 class EntryTable {
 public:

@@ -53,8 +53,9 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             std::lock_guard lk(best->mu);
             Entry* e = best->lru.back();
             // A tail used since its placement is not necessarily this shard's least recently
-            // used entry: move it to where its last use belongs. Its stamp is that use (not a
-            // fresh one), so it never looks newer than entries set after it was read.
+            // used entry: move it to the bucket of its last use (O(1), LruBuckets). Its stamp is
+            // at most that use (not a fresh one), so it never looks newer than entries set after
+            // it was read.
             bool restamped = false;
             while (e != nullptr && e->last_use > e->list_stamp) {
                 best->lru.reposition(e);
@@ -76,7 +77,7 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             evictions_.fetch_add(1, std::memory_order_relaxed);
             if (store_ && store_->enabled() &&
                 SpillStore::file_size_for(e->key_len, e->value_size) <= store_->max_disk()) {
-                LruList::unlink(e);  // e is the tail
+                best->lru.unlink(e);  // e is the tail
                 best->note_tail();
                 best->lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
                 e->state = EntryState::spilling;
