@@ -49,9 +49,9 @@ CacheOptions validated(CacheOptions o) {
 }
 
 void check_key(std::string_view key) {
-    if (key.size() > std::numeric_limits<std::uint32_t>::max()) {
+    if (key.size() > api::kMaxKey) {
         throw std::invalid_argument("heapwise::Cache: key of " + std::to_string(key.size()) +
-                                    " bytes is longer than 4 GiB");
+                                    " bytes is not shorter than 2 GiB");
     }
 }
 

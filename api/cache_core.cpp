@@ -120,7 +120,7 @@ Entry* CacheCore::make_entry(std::string_view key, std::uint64_t hash,
                              std::span<const std::byte> view, Bytes* owned) {
     if (Entry::fits_inline(view.size())) {
         Entry* e = Entry::create(key, hash, options_.allocator, view);
-        e->index_charge = index_charge(key.size());
+        e->index_charge = static_cast<std::uint32_t>(index_charge(key.size()));
         e->value_charge = e->block_usable() + EntryTable::kSlotCharge - e->index_charge;
         return e;
     }
@@ -128,7 +128,7 @@ Entry* CacheCore::make_entry(std::string_view key, std::uint64_t hash,
     if (owned == nullptr) copy = Bytes(view, options_.allocator);  // before the block: no leak
     Entry* e = Entry::create(key, hash, options_.allocator);
     e->adopt_value(std::move(owned != nullptr ? *owned : copy));
-    e->index_charge = e->block_usable() + EntryTable::kSlotCharge;
+    e->index_charge = static_cast<std::uint32_t>(e->block_usable() + EntryTable::kSlotCharge);
     e->value_charge = mem_usable(e->data, e->value_alloc);
     return e;
 }
@@ -136,8 +136,8 @@ Entry* CacheCore::make_entry(std::string_view key, std::uint64_t hash,
 Entry* CacheCore::make_disk_entry(std::string_view key, std::uint64_t hash) {
     Entry* e = Entry::create(key, hash, options_.allocator);
     e->state = EntryState::disk;
-    e->index_charge =
-        e->block_usable() + EntryTable::kSlotCharge + SpillStore::index_node_charge();
+    e->index_charge = static_cast<std::uint32_t>(e->block_usable() + EntryTable::kSlotCharge +
+                                                 SpillStore::index_node_charge());
     return e;
 }
 
@@ -203,8 +203,8 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
             break;
         case EntryState::disk:
             --s.disk_items;
-            d.event(e, cause, e->disk_size, false);
-            if (store_->index_remove(e->disk_seq)) d.unlink(e->hash, e->disk_seq);
+            d.event(e, cause, e->disk.size, false);
+            if (store_->index_remove(e->disk.seq)) d.unlink(e->hash, e->disk.seq);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
             Entry::destroy(e);
             break;
@@ -284,8 +284,8 @@ bool CacheCore::set_on_disk(std::uint64_t hash, std::string_view key,
     }
     e->deadline_ns = deadline_ns;
     e->value_size = value.size();
-    e->disk_seq = w->seq;
-    e->disk_size = w->file_size;
+    e->disk.seq = w->seq;
+    e->disk.size = w->file_size;
     Shard& s = shard_for(hash);
     {
         std::lock_guard lk(s.mu);

@@ -26,6 +26,10 @@ enum class EntryState : std::uint8_t {
 // a set makes one allocation. Larger values keep their own block, taken over without a copy.
 inline constexpr std::size_t kInlineMax = 2048;
 
+// Keys are shorter than 2 GiB, so an index charge (header, key, slot, spill index node at the
+// allocator's size) fits Entry::index_charge's 32 bits.
+inline constexpr std::size_t kMaxKey = (std::size_t{1} << 31) - 1;
+
 // The cache's access to a Bytes buffer's ownership (a friend of Bytes).
 struct BytesAccess {
     static std::byte* release(Bytes& b) noexcept {
@@ -55,23 +59,34 @@ struct LruLink {
     LruLink* next = nullptr;
 };
 
-// One block: this header, the key bytes, then (inline values) the value bytes. The fields a
-// lookup reads come last, right before the key, so a hit reads one contiguous run (those
-// fields, key, value: 48 + key + value bytes); LRU links and spill bookkeeping come first.
+// Where a disk entry's value is: its spill file.
+struct DiskRef {
+    std::uint64_t seq;   // spill file id
+    std::uint64_t size;  // spill file bytes
+};
+
+// One block: this header (88 bytes), the key bytes, then (inline values) the value bytes. The
+// fields a lookup reads come last, right before the key, so a hit reads one contiguous run
+// (those fields, key, value: 48 + key + value bytes); LRU links and spill bookkeeping come first.
+// A 35-byte key and a 128-byte value take 251 bytes: mimalloc's 256-byte class.
 struct Entry {
-    LruLink link;  // LRU bucket list (state memory only); first, so a link converts to its entry
+    // An entry is on the LRU list (state memory) or has a spill file (state disk), never both;
+    // a spilling entry is off the list and its file is not known yet. link comes first, so a
+    // link converts to its entry.
+    union {
+        LruLink link{};
+        DiskRef disk;
+    };
     std::uint64_t hash = 0;
-    std::uint64_t list_stamp = 0;  // epoch when placed at the LRU front
-    std::uint64_t disk_seq = 0;    // state disk: spill file id
-    std::uint64_t disk_size = 0;   // state disk: spill file bytes
-    std::size_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
+    std::uint64_t list_stamp = 0;  // the recency it is filed under in the LRU buckets
     std::size_t value_charge = 0;  // the rest of the entry's charge while the value is in memory
 
     const std::byte* data = nullptr;  // the value (inline or its own block); nullptr on disk
     std::size_t value_size = 0;       // the value's length in every state
     std::int64_t deadline_ns = 0;     // 0 = no expiry; cache clock nanoseconds
     std::uint64_t last_use = 0;       // epoch at the last use; > list_stamp: used since placed
-    std::uint32_t key_len = 0;
+    std::uint32_t key_len = 0;       // at most kMaxKey
+    std::uint32_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
     EntryState state = EntryState::memory;
     bool orphaned = false;  // removed from the table while spilling; the spiller frees it
     bool external = false;  // data is a block of its own (allocated with value_alloc)
@@ -130,7 +145,7 @@ struct Entry {
     }
 };
 
-static_assert(sizeof(Entry) == 112, "docs/api-cache.md quotes the header size");
+static_assert(sizeof(Entry) == 88, "docs/api-cache.md quotes the header size");
 
 class EntryTable {
 public:

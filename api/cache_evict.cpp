@@ -130,8 +130,8 @@ std::size_t CacheCore::spill_one(Shard& s, Entry* e, EvictCause cause, Deferred&
             memory_bytes_.fetch_sub(moved, std::memory_order_relaxed);
         } else {
             spills_.fetch_add(1, std::memory_order_relaxed);
-            disk->disk_seq = w->seq;
-            disk->disk_size = w->file_size;
+            disk->disk.seq = w->seq;
+            disk->disk.size = w->file_size;
             const std::size_t before = e->charge();
             swap_in_locked(s, e, disk);
             moved = before > disk->charge() ? before - disk->charge() : 0;
@@ -157,12 +157,12 @@ bool CacheCore::drop_oldest_disk_entry(std::uint64_t cap, Deferred& d) {
     {
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find_if(o->hash, [&](const Entry* x) {
-            return x->state == EntryState::disk && x->disk_seq == o->seq;
+            return x->state == EntryState::disk && x->disk.seq == o->seq;
         });
         if (e != nullptr) {
             s.table.erase(e);
             --s.disk_items;
-            d.event(e, EvictCause::evicted, e->disk_size, false);
+            d.event(e, EvictCause::evicted, e->disk.size, false);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
             Entry::destroy(e);
             disk_evictions_.fetch_add(1, std::memory_order_relaxed);
@@ -242,8 +242,8 @@ void CacheCore::recover_persistent() {
     const std::int64_t now = now_ns();
     for (RecoveredFile& f : files) {
         Entry* e = make_disk_entry(f.key, f.hash);
-        e->disk_seq = f.seq;
-        e->disk_size = f.file_size;
+        e->disk.seq = f.seq;
+        e->disk.size = f.file_size;
         e->value_size = f.value_size;
         e->deadline_ns = f.expiry_unix_ns != 0 ? now + (f.expiry_unix_ns - unix_now) : 0;
         Shard& s = shard_for(f.hash);

@@ -103,13 +103,13 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
 // Called with lk held on a disk entry; reads the file with the lock released.
 CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
                                               std::string_view key, Bytes& out, Deferred& d) {
-    const std::uint64_t h = e->hash, seq = e->disk_seq;
+    const std::uint64_t h = e->hash, seq = e->disk.seq;
     const std::size_t value_size = e->value_size;
     lk.unlock();
     ReadStatus st = store_->read(h, seq, key, value_size, options_.allocator, out);
     lk.lock();
     Entry* cur = s.table.find(h, key);
-    const bool same = cur != nullptr && cur->state == EntryState::disk && cur->disk_seq == seq;
+    const bool same = cur != nullptr && cur->state == EntryState::disk && cur->disk.seq == seq;
     if (st == ReadStatus::ok) {
         ++s.hits;
         ++s.disk_hits;

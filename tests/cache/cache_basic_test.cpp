@@ -177,6 +177,12 @@ TEST_CASE("bad options and oversize values give clear errors and lose nothing", 
                         Catch::Contains("cannot go to disk"));
     REQUIRE_THROWS_AS(cache.set("k", std::string_view("v"), {.ttl = std::chrono::seconds(-1)}),
                       std::invalid_argument);
+    // Keys of 2 GiB or more are refused before a byte of them is read (the size alone decides).
+    static const char one[1] = {'x'};
+    const std::string_view huge_key(one, std::size_t{1} << 31);
+    REQUIRE_THROWS_WITH(cache.set(huge_key, std::string_view("v")),
+                        Catch::Contains("not shorter than 2 GiB"));
+    REQUIRE(sv(cache.get("k")) == "small");
 }
 
 namespace {
