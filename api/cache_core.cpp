@@ -41,7 +41,6 @@ void Deferred::finish() noexcept {
         for (auto [hash, seq] : unlinks_) core_.store_->unlink_file(hash, seq);
     }
     unlinks_.clear();
-    frees_.clear();
     if (pending_.empty()) return;
     std::vector<Pending> pending = std::move(pending_);
     pending_.clear();
@@ -63,6 +62,8 @@ CacheCore::CacheCore(CacheOptions options)
     if (n == 0) n = std::clamp(4 * std::max(1u, std::thread::hardware_concurrency()), 8u, 256u);
     shard_count_ = std::bit_ceil(n);
     shard_mask_ = shard_count_ - 1;
+    reclaim::init();
+    reader_counts_ = std::make_unique<ReaderCounts[]>(reclaim::kMaxReaders);
     shards_ = std::make_unique<Shard[]>(shard_count_);
     for (unsigned i = 0; i < shard_count_; ++i) shards_[i].lru.set_shards(shard_count_);
     if (options_.allocator == Allocator::mimalloc) return_freed_pages_promptly();
@@ -76,9 +77,41 @@ CacheCore::CacheCore(CacheOptions options)
 }
 
 CacheCore::~CacheCore() {
+    // No reader can be inside a cache being destroyed: free everything, retired or not.
     for (unsigned i = 0; i < shard_count_; ++i) {
-        shards_[i].table.for_each([](Entry* e) { Entry::destroy(e); });
+        Shard& s = shards_[i];
+        s.table.for_each([](Entry* e) { Entry::destroy(e); });
+        while (Entry* e = s.retired) {
+            s.retired = reinterpret_cast<Entry*>(e->link.next);
+            Entry::destroy(e);
+        }
     }
+}
+
+void CacheCore::retire(Shard& s, Entry* e) noexcept {
+    e->list_stamp = reclaim::retire_epoch();
+    e->link.next = reinterpret_cast<LruLink*>(s.retired);
+    s.retired = e;
+    ++s.retired_count;
+    s.retired_bytes += e->charge();
+    if (s.retired_count >= kRetireBatch || s.retired_bytes >= kRetireBytes) collect(s);
+}
+
+void CacheCore::collect(Shard& s) noexcept {
+    if (s.retired == nullptr && !s.table.has_retired()) return;
+    const std::uint64_t safe = reclaim::safe_before();
+    Entry** p = &s.retired;
+    while (Entry* e = *p) {
+        if (e->list_stamp < safe) {
+            *p = reinterpret_cast<Entry*>(e->link.next);
+            --s.retired_count;
+            s.retired_bytes -= e->charge();
+            Entry::destroy(e);
+        } else {
+            p = reinterpret_cast<Entry**>(&e->link.next);
+        }
+    }
+    s.table.collect(safe);
 }
 
 std::int64_t CacheCore::now_ns() const {
@@ -142,9 +175,9 @@ Entry* CacheCore::make_disk_entry(std::string_view key, std::uint64_t hash) {
 }
 
 void CacheCore::swap_in_locked(Shard& s, Entry* from, Entry* to) noexcept {
-    s.table.replace(from, to);
-    to->deadline_ns = from->deadline_ns;
+    to->deadline_ns = from->deadline_ns;  // before `to` is published: lock-free hits read them
     to->value_size = from->value_size;
+    s.table.replace(from, to);
     const std::size_t old_charge = from->charge(), new_charge = to->charge();
     if (new_charge >= old_charge) {
         memory_bytes_.fetch_add(new_charge - old_charge, std::memory_order_relaxed);
@@ -172,7 +205,8 @@ void CacheCore::insert_locked(Shard& s, Entry* e) {
     } else {
         // Placements take even stamps and leave the epoch odd, so a read after this placement
         // stamps a use strictly newer than it (no tie with the entry placed last).
-        e->list_stamp = e->last_use = epoch_.fetch_add(2, std::memory_order_relaxed) + 1;
+        e->list_stamp = epoch_.fetch_add(2, std::memory_order_relaxed) + 1;
+        e->set_use(e->list_stamp);
         s.lru.push_front(e);
         if (s.lru.back() == e) s.note_tail();  // the list was empty
         s.lru_bytes.fetch_add(e->value_charge, std::memory_order_relaxed);
@@ -192,8 +226,7 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
             --s.memory_items;
             d.event(e, cause, e->charge(), false);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
-            d.free_later(e->take_external());
-            Entry::destroy(e);
+            retire(s, e);
             break;
         }
         case EntryState::spilling:  // the spilling thread sees `orphaned` and frees it
@@ -206,7 +239,7 @@ void CacheCore::remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d)
             d.event(e, cause, e->disk.size, false);
             if (store_->index_remove(e->disk.seq)) d.unlink(e->hash, e->disk.seq);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
-            Entry::destroy(e);
+            retire(s, e);
             break;
     }
 }
@@ -333,6 +366,7 @@ void CacheCore::clear() {
         s.table.for_each([&](Entry* e) { all.push_back(e); });
         for (Entry* e : all) remove_locked(s, e, EvictCause::removed, d);
         s.table.reset();
+        collect(s);  // cleared memory goes back now, not at the next batch
     }
 }
 

@@ -19,6 +19,7 @@
 #include "cache_entry.hpp"
 #include "cache_lock.hpp"
 #include "cache_lru.hpp"
+#include "cache_table.hpp"
 #include "heapwise/cache.hpp"
 #include "spill_store.hpp"
 
@@ -43,9 +44,6 @@ public:
         reason_ = owned_reason_;
     }
     void unlink(std::uint64_t hash, std::uint64_t seq) { unlinks_.push_back({hash, seq}); }
-    void free_later(Bytes&& b) {
-        if (!b.empty()) frees_.push_back(std::move(b));
-    }
     void finish() noexcept;
 
 private:
@@ -61,7 +59,6 @@ private:
     bool events_;
     std::vector<Pending> pending_;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> unlinks_;
-    std::vector<Bytes> frees_;
 };
 
 struct LoadSlot {
@@ -70,11 +67,11 @@ struct LoadSlot {
 };
 
 // The first cache line holds all a hit writes or reads besides the entry: the lock, the
-// table's fields and the hit counter.
+// table's fields and the hit and miss counters (atomic: lock-free hits and misses count there).
 struct alignas(64) Shard {
     ShardLock mu;
     EntryTable table;
-    std::uint64_t hits = 0;
+    std::atomic<std::uint64_t> hits{0}, misses{0};
     LruBuckets lru;
     std::atomic<std::size_t> lru_bytes{0};  // value charges on the LRU list (eviction candidates)
     // The LRU tail's list_stamp (kNoTail when the list is empty), kept by note_tail under the
@@ -87,12 +84,17 @@ struct alignas(64) Shard {
     }
     std::size_t memory_items = 0;           // state memory or spilling
     std::size_t disk_items = 0;
-    std::uint64_t misses = 0, disk_hits = 0, promotions = 0, expirations = 0,
-                  corrupt = 0, missing = 0;
+    std::uint64_t disk_hits = 0, promotions = 0, expirations = 0, corrupt = 0, missing = 0;
     std::unordered_map<std::string, std::shared_ptr<LoadSlot>> loading;
+    // Entries taken out of the table that a lock-free reader may still be copying: chained
+    // through link.next, tagged (reclaim::retire_epoch) in list_stamp, freed by collect.
+    Entry* retired = nullptr;
+    std::size_t retired_count = 0, retired_bytes = 0;
 };
-static_assert(sizeof(ShardLock) + sizeof(EntryTable) + sizeof(std::uint64_t) <= 64,
+#if !defined(__SANITIZE_THREAD__)  // there ShardLock is a 40-byte std::mutex
+static_assert(sizeof(ShardLock) + sizeof(EntryTable) + 2 * sizeof(std::uint64_t) <= 64,
               "a hit's shard state must fit one cache line");
+#endif
 
 class CacheCore {
 public:
@@ -149,8 +151,14 @@ private:
     // A hit: records the use without relinking (see LruBuckets).
     void mark_used(Entry* e) noexcept {
         const std::uint64_t ep = epoch_.load(std::memory_order_relaxed);
-        if (e->last_use != ep) e->last_use = ep;
+        if (e->use() != ep) e->set_use(ep);
     }
+    // Under the shard's lock, after e left the table (and the LRU list): e is freed once no
+    // lock-free reader can hold it. The shard's retired entries and arrays are collected when
+    // they reach kRetireBatch entries or kRetireBytes; collect frees what no reader can hold.
+    void retire(Shard& s, Entry* e) noexcept;
+    void collect(Shard& s) noexcept;
+    static constexpr std::size_t kRetireBatch = 64, kRetireBytes = std::size_t{1} << 20;
     Shard& shard_for(std::uint64_t hash) noexcept { return shards_[(hash >> 40) & shard_mask_]; }
     std::int64_t now_ns() const;
     std::int64_t deadline_for(std::chrono::nanoseconds ttl) const;
@@ -191,7 +199,17 @@ private:
     void recover_persistent();
     std::size_t lru_total() const noexcept;
 
+    // Lock-free hits and misses, one slot per reader record (so per thread): a slot has one
+    // writer at a time, which adds with a load and a store instead of a locked instruction.
+    struct alignas(64) ReaderCounts {
+        std::atomic<std::uint64_t> hits{0}, misses{0};
+    };
+    static void bump(std::atomic<std::uint64_t>& c) noexcept {
+        c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+
     CacheOptions options_;
+    std::unique_ptr<ReaderCounts[]> reader_counts_;
     std::unique_ptr<Shard[]> shards_;
     unsigned shard_count_;
     unsigned shard_mask_;

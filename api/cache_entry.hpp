@@ -1,8 +1,10 @@
-// One cache entry and the per-shard table that finds it: an open-addressing table (linear
-// probing, backward-shift deletion) keyed by the 64-bit hash.
-// Everything here is guarded by the owning shard's lock; nothing here locks or does I/O.
+// One cache entry: header, key and (up to kInlineMax bytes) value in one block. Guarded by the
+// owning shard's lock, except what a lock-free hit reads (cache_read.cpp): everything it reads is
+// written before the entry is published in the table and never changed after, but `state` and
+// `last_use`, which both sides access atomically (atomic_ref). Nothing here locks or does I/O.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -52,6 +54,16 @@ struct BytesAccess {
         return b;
     }
 };
+
+// Atomic access to a plain field shared with lock-free readers.
+template <class T>
+T load_shared(const T& x, std::memory_order order = std::memory_order_relaxed) noexcept {
+    return std::atomic_ref<T>(const_cast<T&>(x)).load(order);
+}
+template <class T>
+void store_shared(T& x, T v, std::memory_order order = std::memory_order_relaxed) noexcept {
+    std::atomic_ref<T>(x).store(v, order);
+}
 
 // Links of a doubly linked LRU list (cache_lru.hpp); a bucket's sentinel is a bare LruLink.
 struct LruLink {
@@ -129,13 +141,15 @@ struct Entry {
         data = BytesAccess::release(value);
         external = data != nullptr;
     }
-    // Gives up an external value's buffer (to free it after the lock); inline values stay.
-    Bytes take_external() noexcept {
-        if (!external) return {};
-        external = false;
-        return BytesAccess::adopt(const_cast<std::byte*>(std::exchange(data, nullptr)),
-                                  value_size, value_alloc);
+    // The use stamp, written by lock-free hits: read and written atomically on every side.
+    std::uint64_t use() const noexcept { return load_shared(last_use); }
+    void set_use(std::uint64_t v) noexcept { store_shared(last_use, v); }
+    // Lowers the use stamp from `seen` unless a hit changed it meanwhile (that use stays).
+    void settle_use(std::uint64_t seen, std::uint64_t to) noexcept {
+        std::atomic_ref<std::uint64_t>(last_use).compare_exchange_strong(
+            seen, to, std::memory_order_relaxed);
     }
+    EntryState state_now() const noexcept { return load_shared(state); }
     std::size_t block_usable() const noexcept { return mem_usable(this, block_alloc); }
     static void destroy(Entry* e) noexcept {
         if (e->external) mem_free(const_cast<std::byte*>(e->data), e->value_alloc);
@@ -146,97 +160,5 @@ struct Entry {
 };
 
 static_assert(sizeof(Entry) == 88, "docs/api-cache.md quotes the header size");
-
-class EntryTable {
-public:
-    // What one entry costs the table, at the worst load factor (1/2) it allows.
-    static constexpr std::size_t kSlotCharge = 2 * sizeof(std::pair<std::uint64_t, Entry*>);
-
-    EntryTable() = default;
-    EntryTable(const EntryTable&) = delete;
-    EntryTable& operator=(const EntryTable&) = delete;
-    ~EntryTable() { delete[] slots_; }
-
-    std::size_t size() const noexcept { return size_; }
-
-    Entry* find(std::uint64_t hash, std::string_view key) const noexcept {
-        return find_if(hash, [&](const Entry* e) { return e->key() == key; });
-    }
-    template <class Pred>
-    Entry* find_if(std::uint64_t hash, Pred pred) const noexcept {
-        if (size_ == 0) return nullptr;
-        for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
-            const Slot& s = slots_[i];
-            if (s.entry == nullptr) return nullptr;
-            if (s.hash == hash && pred(s.entry)) return s.entry;
-        }
-    }
-    void insert(Entry* e) {  // the key must be absent
-        if ((size_ + 1) * 2 > capacity()) grow();
-        place(slots_, mask_, e);
-        ++size_;
-    }
-    void erase(Entry* e) noexcept {
-        std::size_t i = e->hash & mask_;
-        while (slots_[i].entry != e) i = (i + 1) & mask_;
-        // Backward shift: move later members of the probe run into the hole.
-        for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-            if (slots_[j].entry == nullptr) break;
-            std::size_t home = slots_[j].hash & mask_;
-            bool movable = ((j - home) & mask_) >= ((j - i) & mask_);
-            if (movable) {
-                slots_[i] = slots_[j];
-                i = j;
-            }
-        }
-        slots_[i] = Slot{};
-        --size_;
-    }
-    // Puts `to` in the slot of `from` (same key and hash).
-    void replace(Entry* from, Entry* to) noexcept {
-        std::size_t i = from->hash & mask_;
-        while (slots_[i].entry != from) i = (i + 1) & mask_;
-        slots_[i].entry = to;
-    }
-    template <class F>
-    void for_each(F f) const {
-        for (std::size_t i = 0; i < capacity(); ++i) {
-            if (slots_[i].entry != nullptr) f(slots_[i].entry);
-        }
-    }
-    void reset() noexcept {
-        delete[] slots_;
-        slots_ = nullptr;
-        mask_ = 0;
-        size_ = 0;
-    }
-
-private:
-    struct Slot {
-        std::uint64_t hash = 0;
-        Entry* entry = nullptr;
-    };
-    std::size_t capacity() const noexcept { return slots_ == nullptr ? 0 : mask_ + 1; }
-    static void place(Slot* slots, std::size_t mask, Entry* e) noexcept {
-        std::size_t i = e->hash & mask;
-        while (slots[i].entry != nullptr) i = (i + 1) & mask;
-        slots[i] = Slot{e->hash, e};
-    }
-    void grow() {
-        std::size_t cap = capacity() == 0 ? 16 : capacity() * 2;
-        auto* fresh = new Slot[cap]();
-        for (std::size_t i = 0; i < capacity(); ++i) {
-            if (slots_[i].entry != nullptr) place(fresh, cap - 1, slots_[i].entry);
-        }
-        delete[] slots_;
-        slots_ = fresh;
-        mask_ = static_cast<std::uint32_t>(cap - 1);
-    }
-
-    // 16 bytes of fields: with the shard's mutex and hit counter they fill one cache line.
-    Slot* slots_ = nullptr;
-    std::uint32_t mask_ = 0;
-    std::uint32_t size_ = 0;
-};
 
 }  // namespace heapwise::api

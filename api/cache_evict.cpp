@@ -48,7 +48,6 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             break;
         }
         Entry* victim = nullptr;
-        Bytes doomed;  // freed after the lock is released
         {
             std::lock_guard lk(best->mu);
             Entry* e = best->lru.back();
@@ -57,7 +56,7 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             // at most that use (not a fresh one), so it never looks newer than entries set after
             // it was read.
             bool restamped = false;
-            while (e != nullptr && e->last_use > e->list_stamp) {
+            while (e != nullptr && e->use() > e->list_stamp) {
                 best->lru.reposition(e);
                 e = best->lru.back();
                 restamped = true;
@@ -70,7 +69,6 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
             if (expired(e)) {
                 ++best->expirations;
                 moved += e->charge();
-                doomed = e->take_external();
                 remove_locked(*best, e, EvictCause::expired, d);
                 continue;
             }
@@ -80,12 +78,11 @@ std::size_t CacheCore::shrink_to(std::size_t target, EvictCause cause, bool drop
                 best->lru.unlink(e);  // e is the tail
                 best->note_tail();
                 best->lru_bytes.fetch_sub(e->value_charge, std::memory_order_relaxed);
-                e->state = EntryState::spilling;
+                store_shared(e->state, EntryState::spilling);  // lock-free hits read it
                 spilling_bytes_.fetch_add(spill_gain(e), std::memory_order_relaxed);
                 victim = e;
             } else {
                 moved += e->charge();
-                doomed = e->take_external();
                 remove_locked(*best, e, dropped_cause, d);
             }
         }
@@ -114,7 +111,6 @@ std::size_t CacheCore::spill_one(Shard& s, Entry* e, EvictCause cause, Deferred&
         }
     }
     std::size_t moved = 0;
-    Bytes doomed;
     {
         std::lock_guard lk(s.mu);
         spilling_bytes_.fetch_sub(spill_gain(e), std::memory_order_relaxed);
@@ -141,8 +137,7 @@ std::size_t CacheCore::spill_one(Shard& s, Entry* e, EvictCause cause, Deferred&
             ++s.disk_items;
             d.event(e, cause, moved, true);
         }
-        doomed = e->take_external();
-        Entry::destroy(e);
+        retire(s, e);  // a lock-free hit may still be copying its value
     }
     if (disk != nullptr) Entry::destroy(disk);
     if (w) enforce_disk_cap(d);
@@ -164,7 +159,7 @@ bool CacheCore::drop_oldest_disk_entry(std::uint64_t cap, Deferred& d) {
             --s.disk_items;
             d.event(e, EvictCause::evicted, e->disk.size, false);
             memory_bytes_.fetch_sub(e->charge(), std::memory_order_relaxed);
-            Entry::destroy(e);
+            retire(s, e);
             disk_evictions_.fetch_add(1, std::memory_order_relaxed);
         }
     }

@@ -60,7 +60,7 @@ public:
     // which it lands (lowered), so each list stays ordered by stamp and the shard's back has its
     // lowest stamp; last_use follows, so e counts as settled until it is used again.
     void reposition(Entry* e) {
-        const std::uint64_t use = e->last_use;
+        const std::uint64_t use = e->use();
         unlink(e);
         LruLink* b = bucket_for(use >> shift_);
         LruLink* cur = b->prev;  // e goes right behind cur (toward the back)
@@ -75,7 +75,7 @@ public:
         cur->next = &e->link;
         ++count_;
         e->list_stamp = stamp;
-        e->last_use = stamp;
+        if (stamp != use) e->settle_use(use, stamp);
     }
     Entry* back() noexcept {
         if (count_ == 0) return nullptr;

@@ -1,7 +1,10 @@
-// CacheCore's read path: get, get_into, the disk read with promotion, and stats(). Hot path (get of an
-// entry in memory): one hash, one shard lock, a table probe, the entry's block (value inline)
-// and one copy; it writes nothing shared and must never do I/O, call the listener or touch
-// another shard. A miss: one lock, one probe.
+// CacheCore's read path: get, get_into, the disk read with promotion, and stats(). Hot path (get
+// of an entry in memory): one hash, no lock — a reclaim::ReadSection, a probe of the shard's
+// table with atomic loads, the entry's block (value inline) and one copy, which stays valid
+// because entries and slot arrays a writer removes are retired, not freed, until no section can
+// hold them. It writes only the entry's use stamp and the shard's hit counter, and must never do
+// I/O, lock, call the listener or touch another shard. A miss: the same probe, unless an erase
+// ran meanwhile (then the locked path decides).
 #include <cstring>
 
 #include "cache_core.hpp"
@@ -12,17 +15,32 @@ namespace heapwise::api {
 std::optional<Bytes> CacheCore::get(std::string_view key) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
-    {  // A hit: one lock, one probe, the entry's block, one allocation for the copy. A miss:
-       // one lock, one probe.
+    {
+        reclaim::ReadSection rs;
+        if (rs.ok()) {
+            const std::uint32_t version = s.table.version();
+            if (Entry* e = s.table.find_concurrent(h, key)) {
+                if (e->state_now() != EntryState::disk && !expired(e)) {
+                    mark_used(e);
+                    bump(reader_counts_[rs.index()].hits);
+                    return BytesAccess::copy_of(e->value(), options_.allocator);
+                }
+            } else if (s.table.unchanged_since(version)) {
+                bump(reader_counts_[rs.index()].misses);
+                return std::nullopt;
+            }
+        }
+    }
+    {  // No reader record, a miss during an erase, or an entry to expire or read from disk.
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find(h, key);
         if (e == nullptr) {
-            ++s.misses;
+            s.misses.fetch_add(1, std::memory_order_relaxed);
             return std::nullopt;
         }
         if (e->state != EntryState::disk && !expired(e)) {
             mark_used(e);
-            ++s.hits;
+            s.hits.fetch_add(1, std::memory_order_relaxed);
             return BytesAccess::copy_of(e->value(), options_.allocator);
         }
     }
@@ -43,12 +61,12 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
             e = nullptr;
         }
         if (e == nullptr) {
-            ++s.misses;
+            s.misses.fetch_add(1, std::memory_order_relaxed);
             break;
         }
         if (e->state != EntryState::disk) {
             mark_used(e);
-            ++s.hits;
+            s.hits.fetch_add(1, std::memory_order_relaxed);
             out.emplace(e->value(), options_.allocator);
             break;
         }
@@ -56,7 +74,7 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
         DiskRead r = read_from_disk(s, e, lk, key, v, d);
         if (r == DiskRead::retry && attempt < 3) continue;
         if (r == DiskRead::hit || r == DiskRead::promoted) out.emplace(std::move(v));
-        if (r == DiskRead::retry) ++s.misses;
+        if (r == DiskRead::retry) s.misses.fetch_add(1, std::memory_order_relaxed);
         promoted = r == DiskRead::promoted;
         break;
     }
@@ -69,16 +87,38 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
 Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
+    {  // As get: lock-free first.
+        reclaim::ReadSection rs;
+        if (rs.ok()) {
+            const std::uint32_t version = s.table.version();
+            if (Entry* e = s.table.find_concurrent(h, key)) {
+                if (e->state_now() != EntryState::disk && !expired(e)) {
+                    mark_used(e);
+                    bump(reader_counts_[rs.index()].hits);
+                    const std::size_t n = e->value_size;
+                    if (n <= buf.size()) {
+                        if (n > 0) std::memcpy(buf.data(), e->data, n);
+                    } else if (overflow != nullptr) {
+                        *overflow = Bytes(e->value(), options_.allocator);
+                    }
+                    return {true, n};
+                }
+            } else if (s.table.unchanged_since(version)) {
+                bump(reader_counts_[rs.index()].misses);
+                return {};
+            }
+        }
+    }
     {
         std::lock_guard lk(s.mu);
         Entry* e = s.table.find(h, key);
         if (e == nullptr) {
-            ++s.misses;
+            s.misses.fetch_add(1, std::memory_order_relaxed);
             return {};
         }
         if (e->state != EntryState::disk && !expired(e)) {
             mark_used(e);
-            ++s.hits;
+            s.hits.fetch_add(1, std::memory_order_relaxed);
             const std::size_t n = e->value_size;
             if (n <= buf.size()) {
                 if (n > 0) std::memcpy(buf.data(), e->data, n);
@@ -111,7 +151,7 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
     Entry* cur = s.table.find(h, key);
     const bool same = cur != nullptr && cur->state == EntryState::disk && cur->disk.seq == seq;
     if (st == ReadStatus::ok) {
-        ++s.hits;
+        s.hits.fetch_add(1, std::memory_order_relaxed);
         ++s.disk_hits;
         if (!same || entry_charge(key.size(), out.size()) > memory_limit()) return DiskRead::hit;
         // Promote: a memory entry (value inline or a copy) replaces the disk one and becomes
@@ -122,7 +162,7 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
         --s.disk_items;
         s.table.erase(cur);
         memory_bytes_.fetch_sub(cur->charge(), std::memory_order_relaxed);
-        Entry::destroy(cur);
+        retire(s, cur);
         insert_locked(s, fresh);
         ++s.promotions;
         return DiskRead::promoted;
@@ -130,7 +170,7 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
     if (!same) return DiskRead::retry;  // changed while we read: look again
     ++s.corrupt;
     if (st == ReadStatus::missing) ++s.missing;
-    ++s.misses;
+    s.misses.fetch_add(1, std::memory_order_relaxed);
     remove_locked(s, cur, EvictCause::evicted, d);
     return DiskRead::gone;
 }
@@ -142,13 +182,17 @@ CacheStats CacheCore::stats() const {
         std::lock_guard lk(s.mu);
         st.memory_items += s.memory_items;
         st.disk_items += s.disk_items;
-        st.hits += s.hits;
-        st.misses += s.misses;
+        st.hits += s.hits.load(std::memory_order_relaxed);
+        st.misses += s.misses.load(std::memory_order_relaxed);
         st.disk_hits += s.disk_hits;
         st.promotions += s.promotions;
         st.expirations += s.expirations;
         st.corrupt += s.corrupt;
         st.missing += s.missing;
+    }
+    for (unsigned i = 0; i < reclaim::kMaxReaders; ++i) {
+        st.hits += reader_counts_[i].hits.load(std::memory_order_relaxed);
+        st.misses += reader_counts_[i].misses.load(std::memory_order_relaxed);
     }
     st.items = st.memory_items + st.disk_items;
     st.memory_bytes = memory_bytes();
