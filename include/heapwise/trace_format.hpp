@@ -10,6 +10,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "heapwise/crc32c.hpp"
+
 namespace heapwise::format {
 
 // ---- File layout ---------------------------------------------------------------------------
@@ -220,27 +222,7 @@ inline bool get_varint(const std::uint8_t*& p, const std::uint8_t* end, std::uin
     return false;
 }
 
-// CRC-32C (Castagnoli), the checksum of block headers and payloads.
-namespace detail {
-inline constexpr std::array<std::uint32_t, 256> make_crc32c_table() noexcept {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        t[i] = c;
-    }
-    return t;
-}
-inline constexpr auto kCrc32cTable = make_crc32c_table();
-}  // namespace detail
-
-inline std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc = 0) noexcept {
-    const auto* p = static_cast<const std::uint8_t*>(data);
-    crc = ~crc;
-    for (std::size_t i = 0; i < n; ++i) crc = detail::kCrc32cTable[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
+// CRC-32C of block headers and payloads: crc32c() in heapwise/crc32c.hpp.
 inline std::uint32_t block_header_crc(const BlockHeader& h) noexcept {
     return crc32c(&h, offsetof(BlockHeader, header_crc));
 }
