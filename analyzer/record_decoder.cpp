@@ -21,11 +21,12 @@ constexpr std::uint64_t kMaxSegments = 1u << 16;
 
 class Cursor {
 public:
-    Cursor(std::span<const std::uint8_t> bytes, std::uint64_t block_offset)
-        : begin_(bytes.data()), p_(bytes.data()), end_(bytes.data() + bytes.size()),
-          block_offset_(block_offset) {}
+    Cursor(const detail::BlockPosition& pos, std::uint64_t block_offset)
+        : begin_(pos.begin), p_(pos.p), end_(pos.end), block_offset_(block_offset) {}
 
     bool done() const noexcept { return p_ == end_; }
+    const std::uint8_t* position() const noexcept { return p_; }
+    std::uint8_t peek() const noexcept { return *p_; }  // !done()
     void start_record(std::uint8_t kind) noexcept {
         kind_ = kind;
         record_at_ = static_cast<std::uint64_t>(p_ - begin_);
@@ -84,15 +85,12 @@ E checked_enum(Cursor& c, std::string_view field, std::uint8_t count) {
     return static_cast<E>(v);
 }
 
-// Per-block delta state: time in ticks and the last address, both 0 at the block's start.
-struct BlockDeltas {
-    std::uint64_t ticks = 0;
-    std::uint64_t addr = 0;
-};
-
+// The block's delta state (time in ticks, last address) lives in BlockPosition, shared with the
+// fast path.
 class BlockDecoder {
 public:
-    BlockDecoder(Cursor& c, DecodeState& s, EventVisitor& v) : c_(c), s_(s), v_(v) {}
+    BlockDecoder(Cursor& c, detail::BlockPosition& d, DecodeState& s, EventVisitor& v)
+        : c_(c), d_(d), s_(s), v_(v) {}
 
     void record(std::uint8_t kind) {
         using K = hf::RecordKind;
@@ -294,24 +292,38 @@ private:
     }
 
     Cursor& c_;
+    detail::BlockPosition& d_;
     DecodeState& s_;
     EventVisitor& v_;
-    BlockDeltas d_;
 };
+
+bool fast_path_takes(const Cursor& c) noexcept {
+    if (c.remaining() < detail::kFastPathMargin) return false;
+    const std::uint8_t kind = c.peek();
+    return kind == static_cast<std::uint8_t>(hf::RecordKind::kAlloc) ||
+           kind == static_cast<std::uint8_t>(hf::RecordKind::kFree);
+}
 
 }  // namespace
 
-void decode_block(std::span<const std::uint8_t> records, std::uint64_t block_offset,
-                  DecodeState& state, EventVisitor& visitor) {
-    Cursor c(records, block_offset);
-    BlockDecoder d(c, state, visitor);
-    while (!c.done()) {
-        const std::uint8_t kind = records[c.offset()];
+void detail::decode_checked(BlockPosition& pos, std::uint64_t block_offset, DecodeState& state,
+                            EventVisitor& visitor) {
+    Cursor c(pos, block_offset);
+    BlockDecoder d(c, pos, state, visitor);
+    // The first record unconditionally: it may be one the fast path declined.
+    do {
+        const std::uint8_t kind = c.peek();
         c.start_record(kind);
         c.u8("kind");
         d.record(kind);
         ++state.records;
-    }
+    } while (!c.done() && !fast_path_takes(c));
+    pos.p = c.position();
+}
+
+void decode_block(std::span<const std::uint8_t> records, std::uint64_t block_offset,
+                  DecodeState& state, EventVisitor& visitor) {
+    decode_block_with(records, block_offset, state, visitor);
 }
 
 }  // namespace heapwise::analyzer

@@ -1,13 +1,16 @@
 // Turns the records of one block into typed events delivered to an EventVisitor. Applies the
 // format's rules: per-block time and address deltas, tick scaling, stack expansion from own
-// frames plus base/base_from. Bounds-checked on every byte: any input yields events or a
-// TraceError(kBadRecord), never undefined behaviour.
+// frames plus base/base_from. Any input yields events or a TraceError(kBadRecord), never undefined
+// behaviour: kAlloc and kFree far from the block's end take an unchecked fast path
+// (record_fast_path.hpp) that hands anything unusual to the checked decoder, so errors are the same.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "analyzer/events.hpp"
+#include "analyzer/record_fast_path.hpp"
 #include "analyzer/stack_table.hpp"
 #include "analyzer/trace_error.hpp"
 
@@ -51,5 +54,44 @@ struct DecodeState {
 // are delivered; then TraceError(kBadRecord) is thrown with block_offset and the record's offset.
 void decode_block(std::span<const std::uint8_t> records, std::uint64_t block_offset,
                   DecodeState& state, EventVisitor& visitor);
+
+namespace detail {
+// The checked decoder: decodes the record at pos.p, then every following record up to the end of
+// the block or up to one the fast path could take. Throws TraceError(kBadRecord).
+void decode_checked(BlockPosition& pos, std::uint64_t block_offset, DecodeState& state,
+                    EventVisitor& visitor);
+}  // namespace detail
+
+// decode_block for a visitor of static type V (EventVisitor or a class derived from it), with the
+// same events, order and errors. When V is `final`, its on_alloc and on_free are called directly
+// and may be inlined into the decoding loop (the per-event virtual call is gone); the other kinds
+// still go through the virtual interface. TraceReader::read_with(V&) reads a whole file this way.
+template <class V>
+void decode_block_with(std::span<const std::uint8_t> records, std::uint64_t block_offset,
+                       DecodeState& state, V& visitor) {
+    static_assert(std::is_base_of_v<EventVisitor, V>, "V must derive from EventVisitor");
+    using K = format::RecordKind;
+    detail::BlockPosition pos{records.data(), records.data(), records.data() + records.size()};
+    while (pos.p != pos.end) {
+        while (static_cast<std::size_t>(pos.end - pos.p) >= detail::kFastPathMargin) {
+            const std::uint8_t kind = *pos.p;
+            if (kind == static_cast<std::uint8_t>(K::kAlloc)) {
+                Alloc e;
+                if (!detail::fast_alloc(pos, state.tick_ns, e)) break;
+                visitor.on_alloc(e);
+                ++state.records;
+            } else if (kind == static_cast<std::uint8_t>(K::kFree)) {
+                Free e;
+                if (!detail::fast_free(pos, state.tick_ns, e)) break;
+                visitor.on_free(e);
+                ++state.records;
+            } else {
+                break;
+            }
+        }
+        if (pos.p == pos.end) break;
+        detail::decode_checked(pos, block_offset, state, visitor);
+    }
+}
 
 }  // namespace heapwise::analyzer

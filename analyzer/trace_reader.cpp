@@ -7,28 +7,28 @@ namespace heapwise::analyzer {
 
 TraceReader::TraceReader(const std::filesystem::path& path) : blocks_(path) {}
 
-ReadSummary TraceReader::read(EventVisitor& visitor) {
-    ReadSummary summary;
-    const auto report = [&](const TraceError& e) {
-        ++summary.damaged;
-        if (summary.damage.size() < ReadSummary::kMaxKeptDamage) summary.damage.push_back(e);
-        visitor.on_damage(e);
-    };
+ReadSummary TraceReader::read(EventVisitor& visitor) { return read_with(visitor); }
+
+void TraceReader::report(const TraceError& e, ReadSummary& summary, EventVisitor& visitor) {
+    ++summary.damaged;
+    if (summary.damage.size() < ReadSummary::kMaxKeptDamage) summary.damage.push_back(e);
+    visitor.on_damage(e);
+}
+
+bool TraceReader::next_block(BlockReader::Step& step, ReadSummary& summary, EventVisitor& visitor) {
     for (;;) {
-        auto step = blocks_.next();
-        if (step.kind == BlockReader::Step::Kind::kEnd) break;
+        step = blocks_.next();
+        if (step.kind == BlockReader::Step::Kind::kEnd) return false;
         if (progress_) progress_(blocks_.position(), blocks_.file_size());
-        if (step.kind == BlockReader::Step::Kind::kDamage) {
-            report(*step.error);
-            continue;
+        if (step.kind == BlockReader::Step::Kind::kBlock) {
+            ++summary.blocks;
+            return true;
         }
-        ++summary.blocks;
-        try {
-            decode_block(step.records, step.offset, state_, visitor);
-        } catch (const TraceError& e) {
-            report(e);  // the rest of this block is unreadable; the next block starts afresh
-        }
+        report(*step.error, summary, visitor);
     }
+}
+
+ReadSummary TraceReader::finish(ReadSummary summary) const {
     summary.records = state_.records;
     summary.stacks_missing_base = state_.stacks_missing_base;
     return summary;

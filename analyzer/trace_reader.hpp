@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "analyzer/block_reader.hpp"
@@ -45,6 +46,11 @@ public:
     // the next valid block. Throws only TraceError(kIo) if the file cannot be read, and whatever
     // the visitor throws. Call once.
     ReadSummary read(EventVisitor& visitor);
+    // read() for a visitor of static type V derived from EventVisitor: the same events, order and
+    // summary, but a `final` V has its on_alloc and on_free called directly, without a virtual
+    // call per event (decode_block_with). For visitors whose per-event work is small.
+    template <class V>
+    ReadSummary read_with(V& visitor);
 
     // Optional: called by read() after each block (or piece of damage) with the file offset
     // reached and the file size, so a tool can show progress. Once per block, never per event.
@@ -57,10 +63,29 @@ public:
     const StackTable& stacks() const noexcept { return state_.stacks; }
 
 private:
+    // One block's damage or nothing; advances to the next block or the end. False at the end.
+    bool next_block(BlockReader::Step& step, ReadSummary& summary, EventVisitor& visitor);
+    void report(const TraceError& e, ReadSummary& summary, EventVisitor& visitor);
+    ReadSummary finish(ReadSummary summary) const;
+
     BlockReader blocks_;
     DecodeState state_;
     Progress progress_;
 };
+
+template <class V>
+ReadSummary TraceReader::read_with(V& visitor) {
+    ReadSummary summary;
+    BlockReader::Step step;
+    while (next_block(step, summary, visitor)) {
+        try {
+            decode_block_with(step.records, step.offset, state_, visitor);
+        } catch (const TraceError& e) {
+            report(e, summary, visitor);  // the rest of this block is unreadable; the next starts afresh
+        }
+    }
+    return finish(std::move(summary));
+}
 
 // The ProcessInfo of a trace from its first good block only: cheap on a file of any size. nullopt
 // when that block does not start with one. Throws TraceError as TraceReader's constructor does.
