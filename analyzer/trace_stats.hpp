@@ -1,18 +1,19 @@
 // Whole-trace statistics by replay: counts per record kind and per allocation function, bytes,
-// the live heap rebuilt event by event (address -> size, so memory follows the live blocks) for
-// the peak and what is live at the end, and the replay's inconsistencies, which a lossless trace
-// must not have. `heapwise stats` prints this; tests assert on it.
+// the live heap rebuilt event by event by the replay's own core (LiveHeap, so memory follows the
+// live blocks and the rules are the report's) for the peak and what is live at the end, and the
+// replay's inconsistencies, which a lossless trace must not have. Bytes are as recorded (never
+// scaled by sampling). `heapwise stats` prints this; tests assert on it.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "analyzer/events.hpp"
 #include "analyzer/record_decoder.hpp"
+#include "analyzer/replay/live_heap.hpp"
 
 namespace heapwise::analyzer {
 
@@ -29,6 +30,7 @@ struct TraceStats {
     std::uint64_t frees_null = 0;   // free(NULL) and the like, if the tracer records them
     std::uint64_t reallocs = 0;     // realloc/reallocarray calls: new blocks plus failures
     std::uint64_t realloc_failed = 0;
+    // Bytes and live figures leave out the tracer's internal stack (kInternalStack), as reports do.
     std::uint64_t bytes_allocated = 0;
 
     std::uint64_t peak_live_bytes = 0;
@@ -58,37 +60,59 @@ struct TraceStats {
     static constexpr std::size_t kMaxLabels = 1000;
 };
 
-// The visitor that fills TraceStats; pass it to TraceReader::read.
+// The visitor that fills TraceStats; pass it to TraceReader::read. The heap events are inline so
+// a reader that calls a final visitor directly pays no call per event.
 class StatsBuilder final : public EventVisitor {
 public:
     void on_process_info(const ProcessInfo& e) override;
     void on_module_load(const ModuleLoad& e) override;
     void on_module_unload(const ModuleUnload& e) override;
     void on_thread_start(const ThreadStart& e) override;
-    void on_thread_exit(const ThreadExit& e) override;
-    void on_thread_name(const ThreadName& e) override;
+    void on_thread_exit(const ThreadExit& e) override { timed(e.time_ns); }
+    void on_thread_name(const ThreadName& e) override { timed(e.time_ns); }
     void on_stack(const StackDef& e) override;
-    void on_alloc(const Alloc& e) override;
-    void on_free(const Free& e) override;
-    void on_realloc_failed(const ReallocFailed& e) override;
+    void on_internal_stack(const InternalStack& e) override;
+    void on_alloc(const Alloc& e) override {
+        timed(e.time_ns);
+        ++allocs_by_fn_[static_cast<std::size_t>(e.fn)];
+        heap_.alloc(e);
+    }
+    void on_free(const Free& e) override {
+        timed(e.time_ns);
+        if (e.addr == 0) {
+            ++frees_null_;
+        } else {
+            ++frees_by_fn_[static_cast<std::size_t>(e.fn)];
+        }
+        heap_.free(e);
+    }
+    void on_realloc_failed(const ReallocFailed& e) override {
+        timed(e.time_ns);
+        ++realloc_failed_;
+        heap_.realloc_failed(e);
+    }
     void on_marker(const Marker& e) override;
     void on_rss(const Rss& e) override;
     void on_lost(const Lost& e) override;
     void on_end(const End& e) override;
 
-    const TraceStats& stats() const noexcept { return stats_; }
+    // The figures so far (built on each call: call it once, after reading).
+    TraceStats stats() const;
 
 private:
-    void timed(std::uint64_t time_ns) noexcept;
+    void timed(std::uint64_t time_ns) noexcept {
+        ++records_;
+        if (time_ns > duration_ns_) duration_ns_ = time_ns;
+    }
 
-    struct PendingRealloc {
-        std::uint64_t addr = 0;
-        std::uint64_t size = 0;
-        bool known = false;  // the freed block was live, so a failure can restore it
-    };
-    TraceStats stats_;
-    std::unordered_map<std::uint64_t, std::uint64_t> live_;  // address -> size
-    std::unordered_map<std::uint32_t, PendingRealloc> pending_;  // by thread: last realloc free
+    TraceStats rare_;  // the fields the rare records fill directly
+    LiveHeap heap_{false};
+    std::uint64_t records_ = 0;
+    std::uint64_t duration_ns_ = 0;
+    std::uint64_t frees_null_ = 0;
+    std::uint64_t realloc_failed_ = 0;
+    std::array<std::uint64_t, format::kAllocFnCount> allocs_by_fn_{};
+    std::array<std::uint64_t, format::kFreeFnCount> frees_by_fn_{};
 };
 
 }  // namespace heapwise::analyzer

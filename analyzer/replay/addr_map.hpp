@@ -52,10 +52,17 @@ public:
 
     // Removes key if present, moving later entries of its probe run back so lookups stay exact.
     bool erase(std::uint64_t key) noexcept {
-        if (key == 0) {
-            const bool had = has_zero_;
+        Value ignored;
+        return take(key, ignored);
+    }
+
+    // erase() that hands the removed value out: one probe where find() then erase() take two.
+    bool take(std::uint64_t key, Value& out) noexcept {
+        if (key == 0) [[unlikely]] {
+            if (!has_zero_) return false;
+            out = zero_;
             has_zero_ = false;
-            return had;
+            return true;
         }
         if (slots_.empty()) return false;
         std::size_t i = home(key);
@@ -63,6 +70,19 @@ public:
             if (slots_[i].key == 0) return false;
             i = (i + 1) & mask_;
         }
+        out = slots_[i].value;
+        remove_at(i);
+        return true;
+    }
+
+private:
+    struct Slot {
+        std::uint64_t key = 0;  // 0: empty
+        Value value{};
+    };
+
+    // Backward-shift deletion of the entry at i.
+    void remove_at(std::size_t i) noexcept {
         for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
             Slot& s = slots_[j];
             if (s.key == 0) break;
@@ -76,14 +96,7 @@ public:
         }
         slots_[i].key = 0;
         --size_;
-        return true;
     }
-
-private:
-    struct Slot {
-        std::uint64_t key = 0;  // 0: empty
-        Value value{};
-    };
 
     std::size_t home(std::uint64_t key) const noexcept {
         // Fibonacci hashing: heap addresses share their low bits (alignment), so mix them up.

@@ -1,11 +1,11 @@
-// The live heap rebuilt event by event: address -> (size, stack) for the blocks live now, and per
-// stack its live bytes and blocks, allocations and temporary allocations, kept up to date on each
-// event so a Snapshot costs the number of distinct stacks, never the number of events or blocks.
-// Sampled traces weigh each block by its inverse sampling probability (an estimate); lossy ones
-// carry the counts of dropped events. The tracer's internal stack (kInternalStack: the program's
-// own bookkeeping, tracer_live.h) is left out of every byte and block figure and of per-stack
-// results; its blocks are still tracked so their frees replay consistently (allocs and frees
-// count every event). Not thread-safe; one HeapReplay per read of a trace.
+// The report's replay: the live heap (LiveHeap: address -> (size, stack), per-stack live bytes and
+// blocks, allocations and temporaries, kept up to date on each event so a Snapshot costs the number
+// of distinct stacks, never the number of events or blocks), plus what reports need around it:
+// record positions, markers, RSS samples, the module map over time and each stack's map
+// generation. Sampled traces weigh each block by its inverse sampling probability (an estimate);
+// lossy ones carry the counts of dropped events. The tracer's internal stack (kInternalStack) is
+// left out of every byte and block figure and of per-stack results (live_heap.hpp). Not
+// thread-safe; one HeapReplay per read of a trace.
 #pragma once
 
 #include <algorithm>
@@ -17,20 +17,11 @@
 #include <vector>
 
 #include "analyzer/events.hpp"
-#include "analyzer/replay/addr_map.hpp"
+#include "analyzer/replay/live_heap.hpp"
 #include "analyzer/record_decoder.hpp"
 #include "analyzer/symbols/module_map.hpp"
 
 namespace heapwise::analyzer {
-
-// What one stack holds at a point, and what it did up to that point. Sampled traces: estimates.
-struct StackUsage {
-    std::uint64_t live_bytes = 0;
-    std::uint64_t live_count = 0;
-    std::uint64_t allocs = 0;           // allocations made so far (a realloc's new block included)
-    std::uint64_t bytes_allocated = 0;
-    std::uint64_t temporary = 0;        // allocations freed by their thread's very next heap event
-};
 
 struct Snapshot {
     std::string point;            // the point's text ("peak", "snap-3", "90s", ...)
@@ -81,14 +72,38 @@ struct ReplayFacts {
     std::uint64_t damaged = 0;         // pieces of damage the reader skipped
     std::uint64_t free_of_unknown = 0; // inconsistencies: 0 on an undamaged lossless trace
     std::uint64_t alloc_of_live = 0;
+    std::uint64_t realloc_failed_unknown = 0;
 };
 
 class HeapReplay final : public EventVisitor {
 public:
-    // Called before the record at `position` (records replayed so far) is applied; a capture
-    // there sees the state after `position` records.
-    using BeforeRecord = std::function<void(const HeapReplay&, std::uint64_t time_ns)>;
-    void set_before_record(BeforeRecord hook) { before_ = std::move(hook); }
+    enum class Detail {
+        kStacks,         // per-stack usage, modules and stack generations: what snapshots need
+        kStacksAndPeak,  // the same, and the per-stack usage at the peak (peak_snapshot)
+        kTotals,         // totals, peak, markers and RSS only: no per-stack work at all
+    };
+    explicit HeapReplay(Detail detail = Detail::kStacks)
+        : heap_(detail != Detail::kTotals), detail_(detail) {
+        if (detail == Detail::kStacksAndPeak) heap_.keep_peak();
+    }
+
+    // Where to be called next: before the record at position at_position (records replayed so
+    // far), or before the first record later than after_time_ns, whichever comes first. A capture
+    // there sees the state after `position()` records. kNever: not on this account.
+    static constexpr std::uint64_t kNever = ~std::uint64_t{0};
+    struct Stop {
+        std::uint64_t at_position = kNever;
+        std::uint64_t after_time_ns = kNever;
+    };
+    // The hook returns the next stop. Checked per record as two compares; called only at stops.
+    using StopHook = std::function<Stop(const HeapReplay&, std::uint64_t time_ns)>;
+    void set_stop_hook(StopHook hook, Stop first) {
+        hook_ = std::move(hook);
+        stop_ = hook_ ? first : Stop{};
+    }
+    // Called for every marker record before it is applied (as a stop at its position would be).
+    using MarkerHook = std::function<void(const HeapReplay&, const Marker&)>;
+    void set_marker_hook(MarkerHook hook) { marker_hook_ = std::move(hook); }
 
     void on_process_info(const ProcessInfo& e) override;
     void on_module_load(const ModuleLoad& e) override;
@@ -98,18 +113,36 @@ public:
     void on_thread_name(const ThreadName& e) override { record(e.time_ns); }
     void on_stack(const StackDef& e) override;
     void on_internal_stack(const InternalStack& e) override;
-    void on_alloc(const Alloc& e) override;
-    void on_free(const Free& e) override;
-    void on_realloc_failed(const ReallocFailed& e) override;
+    void on_alloc(const Alloc& e) override {
+        record(e.time_ns);
+        if (heap_.alloc(e)) {
+            peak_position_ = position_;
+            peak_last_time_ns_ = last_time_ns_;
+            peak_internal_ = heap_.internal_stacks().size();
+        }
+    }
+    void on_free(const Free& e) override {
+        record(e.time_ns);
+        heap_.free(e);
+    }
+    void on_realloc_failed(const ReallocFailed& e) override {
+        record(e.time_ns);
+        heap_.realloc_failed(e);
+    }
     void on_marker(const Marker& e) override;
     void on_rss(const Rss& e) override;
     void on_lost(const Lost& e) override;
     void on_end(const End& e) override { record(e.time_ns); }
-    void on_damage(const TraceError&) override { ++facts_.damaged; }
+    void on_damage(const TraceError&) override { ++damaged_; }
 
+    // Per-stack figures only with Detail::kStacks or kStacksAndPeak.
     Snapshot snapshot(std::string point) const;
+    // The state right after the allocation that first reached the peak (kStacksAndPeak; with the
+    // other details, the totals only), as snapshot() would have captured it there.
+    Snapshot peak_snapshot(std::string point) const;
     std::uint64_t position() const noexcept { return position_; }
-    const ReplayFacts& facts() const noexcept { return facts_; }
+    ReplayFacts facts() const;
+    const LiveTotals& totals() const noexcept { return heap_.totals(); }
     const ModuleMap& modules() const noexcept { return modules_; }
     ModuleMap& modules() noexcept { return modules_; }
     // The module map generation in force when each stack was defined: its frames resolve there.
@@ -118,52 +151,33 @@ public:
     }
 
 private:
-    struct Block {
-        std::uint64_t size = 0;
-        StackId stack{};
-    };
-    struct Weight {
-        std::uint64_t bytes = 0;
-        std::uint64_t count = 0;
-    };
-    struct Pending {  // a thread's last realloc free, restored if the realloc fails
-        std::uint64_t addr = 0;
-        Block block;
-        bool known = false;
-    };
-    struct ThreadState {
-        Pending pending;
-        std::uint64_t last_alloc = 0;  // the thread's last alloc, if its last heap event was one
-        bool has_pending = false;
-        bool has_last_alloc = false;
-    };
-    struct StackSlot {
-        StackUsage usage;
-        bool present = false;  // the stack allocated (a Snapshot lists only those)
-    };
-    StackUsage& usage(StackId stack) {
-        StackSlot& s = by_stack_.get(stack);
-        s.present = true;
-        return s.usage;
+    void record(std::uint64_t time_ns) {
+        if (position_ >= stop_.at_position || time_ns > stop_.after_time_ns) [[unlikely]] stopped(time_ns);
+        ++position_;
+        if (time_ns > last_time_ns_) last_time_ns_ = time_ns;
     }
-    void record(std::uint64_t time_ns);
-    bool internal(StackId stack) const noexcept {
-        return !internal_.empty() && std::find(internal_.begin(), internal_.end(), stack) != internal_.end();
-    }
-    Weight weight(std::uint64_t size) const noexcept;
-    void add_live(const Block& b);
-    void remove_live(const Block& b);
+    [[gnu::noinline]] void stopped(std::uint64_t time_ns);
 
-    BeforeRecord before_;
+    LiveHeap heap_;
+    Detail detail_;
+    StopHook hook_;
+    Stop stop_;
+    MarkerHook marker_hook_;
     std::uint64_t position_ = 0;
     std::uint64_t last_time_ns_ = 0;
-    ReplayFacts facts_;
-    AddrMap<Block> live_;
-    DenseTable<StackId, StackSlot> by_stack_;     // stack ids are dense from 1
-    DenseTable<ThreadId, ThreadState> threads_;  // thread indexes are dense from 0
+    std::uint64_t peak_position_ = 0;
+    std::uint64_t peak_last_time_ns_ = 0;
+    std::size_t peak_internal_ = 0;  // internal stacks known at the peak (a prefix of the list)
+    std::uint64_t damaged_ = 0;
+    std::uint64_t max_rss_bytes_ = 0;
+    std::uint64_t lost_allocs_ = 0;
+    std::uint64_t lost_frees_ = 0;
+    std::uint64_t lost_bytes_ = 0;
+    std::optional<ProcessInfo> process_;
+    std::vector<RssSample> rss_;
+    std::vector<MarkerAt> markers_;
     ModuleMap modules_;
     std::unordered_map<StackId, MapGeneration> stack_gen_;
-    std::vector<StackId> internal_;  // one per tracing session; rarely more than one
 };
 
 }  // namespace heapwise::analyzer

@@ -1,7 +1,8 @@
 // One call that reads a trace and returns the snapshots a report needs: at the points asked for
 // ("start", "end", "peak", a time, a marker) and, for growth-leak detection, at every marker or
-// at equal time slices. Peak, markers and slices need a first pass to find where they are; the
-// second pass captures. Memory: live blocks + distinct stacks x snapshots, never the events.
+// at equal time slices. One pass captures them all, except equal time slices (a growth series on
+// a trace without markers), which need the duration from a first pass. Memory: live blocks +
+// distinct stacks x (snapshots + 1 for the peak), never the events.
 //
 //   ReplayRequest req;
 //   req.points = {parse_point("start"), parse_point("snap-3")};
@@ -29,8 +30,9 @@ struct ReplayRequest {
     // 0: no growth series. Otherwise the series is captured at start, every marker and end, or,
     // when the trace has no markers, at growth_slices + 1 equal time steps from 0 to the end.
     std::size_t growth_slices = 0;
-    // Optional: progress of the reading, once per block (TraceReader::set_progress). passes is
-    // 2 when a first pass finds the peak, markers or slices, else 1.
+    // Optional: progress of the reading, once per block (TraceReader::set_progress). passes is 2
+    // when a growth series is asked for (a trace without markers needs a second pass for its time
+    // slices; with markers the reading ends after pass 1), else 1.
     struct Progress {
         int pass = 1;
         int passes = 1;
@@ -42,7 +44,7 @@ struct ReplayRequest {
 
 struct ReplayResult {
     ReplayFacts facts;
-    ReadSummary summary;                 // damage the reader met (second pass)
+    ReadSummary summary;                 // damage the reader met (first pass; a second sees the same)
     std::vector<Snapshot> points;        // one per request point, in request order
     std::vector<Snapshot> growth;        // the growth series, in time order (may be empty)
     bool growth_by_markers = false;      // series boundaries are markers, not time slices

@@ -1,6 +1,6 @@
-// TimelineBuilder: forwards heap events to a HeapReplay (so the heap here is exactly the replay's,
-// peak included) and samples its live bytes after each one. RSS samples and markers are not
-// forwarded: HeapReplay keeps every one of them, and a timeline must stay bounded.
+// TimelineBuilder: heap events go to a LiveHeap (the replay's core, so the heap here is exactly
+// the report's, peak included) and its live bytes are sampled after each one. RSS samples and
+// markers are kept here, bounded, as the timeline needs them.
 #include "analyzer/timeline/timeline.hpp"
 
 #include <stdexcept>
@@ -20,31 +20,15 @@ std::size_t heap_buckets(const TimelineOptions& options) {
 }  // namespace
 
 TimelineBuilder::TimelineBuilder(const TimelineOptions& options)
-    : options_(options), heap_(heap_buckets(options)), rss_(options.max_points) {}
+    : options_(options), points_(heap_buckets(options)), rss_(options.max_points) {}
 
 void TimelineBuilder::on_process_info(const ProcessInfo& e) {
     timed(0);
-    replay_.on_process_info(e);
-}
-
-void TimelineBuilder::heap_changed(std::uint64_t time_ns) {
-    ++heap_events_;
-    heap_.add(timed(time_ns), replay_.facts().end_bytes);
-}
-
-void TimelineBuilder::on_alloc(const Alloc& e) {
-    replay_.on_alloc(e);
-    heap_changed(e.time_ns);
-}
-
-void TimelineBuilder::on_free(const Free& e) {
-    replay_.on_free(e);
-    heap_changed(e.time_ns);
-}
-
-void TimelineBuilder::on_realloc_failed(const ReallocFailed& e) {
-    replay_.on_realloc_failed(e);
-    heap_changed(e.time_ns);
+    if (seen_process_) return;  // the first one describes the trace, as in HeapReplay
+    seen_process_ = true;
+    pid_ = e.pid;
+    exe_ = e.exe;
+    if (e.mode == Mode::kSampled && e.sample_interval > 0) heap_.set_sample_interval(e.sample_interval);
 }
 
 void TimelineBuilder::on_marker(const Marker& e) {
@@ -57,15 +41,15 @@ void TimelineBuilder::on_rss(const Rss& e) {
     const std::uint64_t t = timed(e.time_ns);
     ++rss_samples_;
     if (e.rss_bytes > max_rss_) max_rss_ = e.rss_bytes;
-    rss_.add(t, e.rss_bytes, replay_.facts().end_bytes);
+    rss_.add(t, e.rss_bytes, heap_.totals().live_bytes);
 }
 
 Timeline TimelineBuilder::finish() const {
-    const ReplayFacts& f = replay_.facts();
+    const LiveTotals& f = heap_.totals();
     Timeline t;
     t.heap.push_back({0, 0});  // the empty heap at the start
-    for (const SeriesPoint& p : heap_.points()) t.heap.push_back({p.time_ns, p.value});
-    const HeapPoint end{last_time_ns_, f.end_bytes};
+    for (const SeriesPoint& p : points_.points()) t.heap.push_back({p.time_ns, p.value});
+    const HeapPoint end{last_time_ns_, f.live_bytes};
     if (t.heap.back().time_ns != end.time_ns || t.heap.back().heap_bytes != end.heap_bytes) {
         t.heap.push_back(end);
     }
@@ -74,19 +58,17 @@ Timeline TimelineBuilder::finish() const {
     t.markers_total = markers_total_;
     t.peak_bytes = f.peak_bytes;
     t.peak_time_ns = f.peak_time_ns;
-    t.end_bytes = f.end_bytes;
+    t.end_bytes = f.live_bytes;
     t.duration_ns = last_time_ns_;
     t.max_rss_bytes = max_rss_;
     t.rss_samples = rss_samples_;
     t.heap_events = heap_events_;
-    t.heap_bucket_ns = heap_.bucket_ns();
-    t.estimated = f.sampled;
-    t.lost_events = f.lost_allocs + f.lost_frees;
-    t.damaged = f.damaged;
-    if (f.process) {
-        t.pid = f.process->pid;
-        t.exe = f.process->exe;
-    }
+    t.heap_bucket_ns = points_.bucket_ns();
+    t.estimated = heap_.sampled();
+    t.lost_events = lost_events_;
+    t.damaged = damaged_;
+    t.pid = pid_;
+    t.exe = exe_;
     return t;
 }
 

@@ -1,5 +1,5 @@
 // The heap over time, from one streaming pass over a trace: the live heap after every heap event
-// (HeapReplay's rules: reallocs, failed reallocs, sampled weights), max-downsampled to at most
+// (LiveHeap, the replay's own core: reallocs, failed reallocs, sampled weights), max-downsampled to at most
 // max_points points so the peak is never lost; RSS samples downsampled the same way with the heap
 // at each; markers; the peak and the end. Memory: the replay's live blocks and stacks plus
 // O(max_points + max_markers), never the number of events. `heapwise timeline` writes it as CSV
@@ -18,6 +18,7 @@
 #include "analyzer/events.hpp"
 #include "analyzer/record_decoder.hpp"
 #include "analyzer/replay/heap_replay.hpp"
+#include "analyzer/replay/live_heap.hpp"
 #include "analyzer/timeline/downsample.hpp"
 #include "analyzer/trace_reader.hpp"
 
@@ -64,28 +65,40 @@ struct Timeline {
 };
 
 // The visitor: pass it to TraceReader::read (or the CLI's read_trace_input), then finish().
-// Every event that changes the replayed heap must be forwarded to replay_ (a new kind of event
-// the decoder reports must be added here too).
+// Every event that changes the replayed heap must be forwarded to heap_ (a new kind of event the
+// decoder reports must be added here too). Heap events are inline: one LiveHeap call and one
+// downsampler step each.
 class TimelineBuilder final : public EventVisitor {
 public:
     explicit TimelineBuilder(const TimelineOptions& options = {});
 
     void on_process_info(const ProcessInfo& e) override;
-    void on_module_load(const ModuleLoad& e) override { timed(e.time_ns); replay_.on_module_load(e); }
-    void on_module_unload(const ModuleUnload& e) override { timed(e.time_ns); replay_.on_module_unload(e); }
+    void on_module_load(const ModuleLoad& e) override { timed(e.time_ns); }
+    void on_module_unload(const ModuleUnload& e) override { timed(e.time_ns); }
     void on_thread_start(const ThreadStart& e) override { timed(e.time_ns); }
     void on_thread_exit(const ThreadExit& e) override { timed(e.time_ns); }
     void on_thread_name(const ThreadName& e) override { timed(e.time_ns); }
-    void on_stack(const StackDef& e) override { replay_.on_stack(e); }
-    void on_internal_stack(const InternalStack& e) override { replay_.on_internal_stack(e); }
-    void on_alloc(const Alloc& e) override;
-    void on_free(const Free& e) override;
-    void on_realloc_failed(const ReallocFailed& e) override;
+    void on_internal_stack(const InternalStack& e) override { heap_.add_internal(e.stack); }
+    void on_alloc(const Alloc& e) override {
+        heap_.alloc(e);
+        heap_changed(e.time_ns);
+    }
+    void on_free(const Free& e) override {
+        heap_.free(e);
+        heap_changed(e.time_ns);
+    }
+    void on_realloc_failed(const ReallocFailed& e) override {
+        heap_.realloc_failed(e);
+        heap_changed(e.time_ns);
+    }
     void on_marker(const Marker& e) override;
     void on_rss(const Rss& e) override;
-    void on_lost(const Lost& e) override { timed(e.time_ns); replay_.on_lost(e); }
+    void on_lost(const Lost& e) override {
+        timed(e.time_ns);
+        lost_events_ += e.allocs + e.frees;
+    }
     void on_end(const End& e) override { timed(e.time_ns); }
-    void on_damage(const TraceError& e) override { replay_.on_damage(e); }
+    void on_damage(const TraceError&) override { ++damaged_; }
 
     // The timeline of everything read so far. Call after reading; the builder stays usable.
     Timeline finish() const;
@@ -95,17 +108,25 @@ private:
         if (time_ns > last_time_ns_) last_time_ns_ = time_ns;
         return last_time_ns_;
     }
-    void heap_changed(std::uint64_t time_ns);
+    void heap_changed(std::uint64_t time_ns) {
+        ++heap_events_;
+        points_.add(timed(time_ns), heap_.totals().live_bytes);
+    }
 
     TimelineOptions options_;
-    HeapReplay replay_;  // RSS and markers are kept here instead, bounded
-    MaxDownsampler heap_;
+    LiveHeap heap_{false};  // totals only: a timeline needs no per-stack figures
+    MaxDownsampler points_;
     MaxDownsampler rss_;
     std::uint64_t last_time_ns_ = 0;
     std::uint64_t heap_events_ = 0;
     std::uint64_t rss_samples_ = 0;
     std::uint64_t max_rss_ = 0;
     std::uint64_t markers_total_ = 0;
+    std::uint64_t lost_events_ = 0;
+    std::uint64_t damaged_ = 0;
+    bool seen_process_ = false;
+    std::uint64_t pid_ = 0;
+    std::string exe_;
     std::vector<TimelineMarker> markers_;
 };
 

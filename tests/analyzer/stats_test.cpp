@@ -70,3 +70,33 @@ TEST_CASE("stats: each replay inconsistency is counted", "[reader][stats]") {
     CHECK(s.live_blocks == 1);
     CHECK(s.peak_live_bytes == 100);
 }
+
+TEST_CASE("stats: the tracer's internal stack is left out of bytes, peak and live figures",
+          "[reader][stats]") {
+    RecordWriter w;
+    w.kind(K::kStack).var(3).u8(0).var(0).var(0).var(0);                  // stack 3, no frames
+    w.u8(static_cast<std::uint8_t>(format::SizedKind::kInternalStack)).var(1).var(3);
+    w.kind(K::kAlloc).var(1).var(0).svar(0x1000).var(100).var(0).u8(0);   // A 100 at t1
+    w.kind(K::kAlloc).var(1).var(0).svar(0x1000).var(5000).var(3).u8(0);  // internal 5000 at 0x2000
+    w.kind(K::kAlloc).var(1).var(0).svar(0x1000).var(7000).var(3).u8(0);  // internal 7000 at 0x3000
+    w.kind(K::kAlloc).var(1).var(0).svar(0x1000).var(50).var(0).u8(0);    // B 50 at 0x4000, t4: peak
+    w.kind(K::kFree).var(1).var(0).svar(-0x2000).u8(0);                   // free internal 0x2000
+    w.kind(K::kFree).var(1).var(0).svar(-0x1000).u8(0);                   // free A
+    w.kind(K::kFree).var(1).var(0).svar(0x2000).u8(1);                    // realloc(0x3000) frees it
+    w.kind(K::kReallocFailed).var(1).var(0).svar(0);                      // ...and fails: back, uncounted
+    const TraceStats s = stats_of(w);
+    CHECK(s.records == 11);  // the process info and the kInternalStack record included
+    CHECK(s.stacks == 1);
+    CHECK(s.allocs == 4);    // counts of events include the internal ones
+    CHECK(s.frees == 3);
+    CHECK(s.reallocs == 1);
+    CHECK(s.realloc_failed == 1);
+    CHECK(s.events == 8);
+    CHECK(s.bytes_allocated == 150);
+    CHECK(s.peak_live_bytes == 150);
+    CHECK(s.peak_live_blocks == 2);
+    CHECK(s.peak_time_ns == 4);
+    CHECK(s.live_bytes == 50);
+    CHECK(s.live_blocks == 1);
+    CHECK(s.free_of_unknown + s.alloc_of_live + s.realloc_failed_unknown == 0);
+}
