@@ -22,8 +22,7 @@ SiteFrame frame_of(const SymbolizedAddress& a, std::size_t i) {
     return f;
 }
 
-std::string key_of(GroupBy by, const std::vector<SiteFrame>& frames, StackId stack) {
-    const SiteFrame& site = frames.front();
+std::string key_of(GroupBy by, const SiteFrame& site, StackSymbols* symbols, StackId stack) {
     switch (by) {
         case GroupBy::kLineno:
             return site.file.empty() ? site.text : site.file + ":" + std::to_string(site.line);
@@ -32,7 +31,7 @@ std::string key_of(GroupBy by, const std::vector<SiteFrame>& frames, StackId sta
         case GroupBy::kModule: return site.module.empty() ? site.text : site.module;
         case GroupBy::kTraceback: {
             std::string key;
-            for (const SiteFrame& f : frames) key += (key.empty() ? "" : "\n") + f.text;
+            for (const SiteFrame& f : symbols->folded(stack)) key += (key.empty() ? "" : "\n") + f.text;
             return key;
         }
         case GroupBy::kStack: break;
@@ -54,16 +53,24 @@ std::int64_t difference(std::uint64_t now, std::uint64_t before) noexcept {
 StackSymbols::StackSymbols(const ReplayResult& trace, SymbolizerOptions options, FrameFolder folder)
     : trace_(trace), symbolizer_(trace.modules, std::move(options)), folder_(std::move(folder)) {}
 
+MapGeneration StackSymbols::generation(StackId stack) const {
+    const auto it = trace_.stack_generations.find(stack);
+    return it != trace_.stack_generations.end() ? it->second : trace_.modules.generation();
+}
+
+SiteFrame StackSymbols::unknown(StackId stack) const {
+    SiteFrame f;
+    f.text = "stack#" + std::to_string(static_cast<std::uint32_t>(stack));
+    return f;
+}
+
 const std::vector<SiteFrame>& StackSymbols::folded(StackId stack) {
     const auto hit = cache_.find(stack);
     if (hit != cache_.end()) return hit->second;
     std::vector<SiteFrame> out;
     const auto frames = trace_.stacks.frames(stack);
     if (!frames.empty()) {
-        const auto gen_it = trace_.stack_generations.find(stack);
-        const MapGeneration gen = gen_it != trace_.stack_generations.end()
-                                      ? gen_it->second
-                                      : trace_.modules.generation();
+        const MapGeneration gen = generation(stack);
         std::vector<const SymbolizedAddress*> symbolized;
         symbolized.reserve(frames.size());
         for (const std::uint64_t addr : frames) symbolized.push_back(&symbolizer_.symbolize(addr, gen));
@@ -76,12 +83,34 @@ const std::vector<SiteFrame>& StackSymbols::folded(StackId stack) {
             }
         }
     }
-    if (out.empty()) {
-        SiteFrame unknown;
-        unknown.text = "stack#" + std::to_string(static_cast<std::uint32_t>(stack));
-        out.push_back(std::move(unknown));
-    }
+    if (out.empty()) out.push_back(unknown(stack));
     return cache_.emplace(stack, std::move(out)).first->second;
+}
+
+const SiteFrame& StackSymbols::site(StackId stack) {
+    const auto hit = sites_.find(stack);
+    if (hit != sites_.end()) return hit->second;
+    if (const auto f = cache_.find(stack); f != cache_.end()) {
+        return sites_.emplace(stack, f->second.front()).first->second;
+    }
+    const auto frames = trace_.stacks.frames(stack);
+    if (frames.empty()) return sites_.emplace(stack, unknown(stack)).first->second;
+    // FrameFolder::site's scan, stopped at the first frame it does not fold; only a stack folded
+    // to its last frame needs every address, and folded() handles that.
+    const MapGeneration gen = generation(stack);
+    for (const std::uint64_t addr : frames) {
+        const SymbolizedAddress& sa = symbolizer_.symbolize(addr, gen);
+        if (sa.frames.empty()) {
+            if (!folder_.folds({}, sa.module_name)) return sites_.emplace(stack, frame_of(sa, 0)).first->second;
+            continue;
+        }
+        for (std::size_t i = 0; i < sa.frames.size(); ++i) {
+            if (!folder_.folds(sa.frames[i].function, sa.module_name)) {
+                return sites_.emplace(stack, frame_of(sa, i)).first->second;
+            }
+        }
+    }
+    return sites_.emplace(stack, folded(stack).front()).first->second;
 }
 
 bool site_matches(const SiteFilter& filter, const SiteFrame& site) {
@@ -111,9 +140,10 @@ GroupedSnapshot group(const Snapshot& snapshot, GroupBy by, StackSymbols* symbol
         if (usage.live_count == 0 && usage.allocs == 0) continue;
         // The program's own bookkeeping (tracer_live.h): never a site of its results.
         if (std::find(internal.begin(), internal.end(), stack) != internal.end()) continue;
-        static const std::vector<SiteFrame> kNone{SiteFrame{}};
-        const std::vector<SiteFrame>& frames = symbols ? symbols->folded(stack) : kNone;
-        const SiteFrame& site = frames.front();
+        static const SiteFrame kNone{};
+        const SiteFrame& site = symbols == nullptr ? kNone
+                                : by == GroupBy::kTraceback ? symbols->folded(stack).front()
+                                                            : symbols->site(stack);
         if (filtering) {
             auto match = [&](const SiteFilter& f) { return site_matches(f, site); };
             if (!filters.include.empty() &&
@@ -122,12 +152,12 @@ GroupedSnapshot group(const Snapshot& snapshot, GroupBy by, StackSymbols* symbol
             }
             if (std::any_of(filters.exclude.begin(), filters.exclude.end(), match)) continue;
         }
-        auto [it, inserted] = out.groups.try_emplace(key_of(by, frames, stack));
+        auto [it, inserted] = out.groups.try_emplace(key_of(by, site, symbols, stack));
         GroupEntry& g = it->second;
         if (inserted) {
             g.site = symbols ? site : SiteFrame{{}, {}, 0, {}, it->first};
             if (by == GroupBy::kTraceback) {
-                for (const SiteFrame& f : frames) g.traceback.push_back(f.text);
+                for (const SiteFrame& f : symbols->folded(stack)) g.traceback.push_back(f.text);
             }
         }
         g.bytes += usage.live_bytes;

@@ -34,13 +34,20 @@ public:
     // The stack's logical frames from its site outwards (never empty: an unknown stack is one
     // frame "stack#N").
     const std::vector<SiteFrame>& folded(StackId stack);
+    // folded(stack).front() without the rest: symbolizes from the leaf only as far as the site
+    // (deep stacks of interpreters are mostly frames no grouping but traceback needs).
+    const SiteFrame& site(StackId stack);
     const std::vector<SymbolWarning>& warnings() const noexcept { return symbolizer_.warnings(); }
 
 private:
+    MapGeneration generation(StackId stack) const;
+    SiteFrame unknown(StackId stack) const;
+
     const ReplayResult& trace_;
     Symbolizer symbolizer_;
     FrameFolder folder_;
     std::unordered_map<StackId, std::vector<SiteFrame>> cache_;
+    std::unordered_map<StackId, SiteFrame> sites_;
 };
 
 struct GroupEntry {
