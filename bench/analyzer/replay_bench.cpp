@@ -1,6 +1,6 @@
 // Events read and replayed per second on one core, on a real trace: churn (HW_BENCH_CHURN) run
 // once under the real shim (HW_BENCH_SHIM) with HW_BENCH_EVENTS heap events (default 2 million)
-// before the first benchmark. Each benchmark reads the whole file through one visitor: nothing
+// before the first benchmark, or the trace file HW_BENCH_TRACE (e.g. compare.sh's python one). Each benchmark reads the whole file through one visitor: nothing
 // (decode only), StatsBuilder (`heapwise stats`), HeapReplay (the report's replay), the timeline,
 // and replay_trace with peak and end snapshots and a growth series (two passes). items_per_second
 // counts heap events (allocations and frees), so the figures compare with heaptrack_print's.
@@ -44,6 +44,14 @@ std::string env_or(const char* name, const char* fallback) {
 const BenchTrace& bench_trace() {
     static BenchTrace t = [] {
         BenchTrace b;
+        if (const std::string given = env_or("HW_BENCH_TRACE", ""); !given.empty()) {
+            b.path = given;  // not ours: dir stays empty, so it is not removed
+            TraceReader reader(b.path);
+            StatsBuilder stats;
+            reader.read(stats);
+            b.events = stats.stats().allocs + stats.stats().frees;
+            return b;
+        }
         char tmpl[] = "/tmp/heapwise-replay-bench-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
         b.dir = tmpl;
