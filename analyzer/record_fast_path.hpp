@@ -50,10 +50,11 @@ struct Varint {
 // One varint at p (8 readable bytes guaranteed). A one-byte value is the common case and takes one
 // well-predicted branch; 2 to 8 bytes are found and packed with bit operations, without a branch
 // per byte, since address deltas vary in length from record to record.
+template <bool kOneByteFirst = true>
 inline Varint fast_varint(const std::uint8_t* p) noexcept {
     std::uint64_t w;
     std::memcpy(&w, p, 8);  // little-endian host, as the whole format assumes
-    if ((w & 0x80) == 0) return {p + 1, w & 0x7f};
+    if (kOneByteFirst && (w & 0x80) == 0) return {p + 1, w & 0x7f};
     const std::uint64_t stops = ~w & 0x8080808080808080u;
     if (stops == 0) return fast_varint_long(p);
     const std::uint64_t through_stop = stops ^ (stops - 1);  // bits up to the last byte's high bit
@@ -71,9 +72,9 @@ inline bool fast_alloc(BlockPosition& pos, std::uint64_t tick_ns, Alloc& e) noex
     if (dt.next == nullptr) return false;
     const Varint thread = fast_varint(dt.next);
     if (thread.next == nullptr || thread.value > kMax32) return false;
-    const Varint addr = fast_varint(thread.next);
+    const Varint addr = fast_varint<false>(thread.next);
     if (addr.next == nullptr) return false;
-    const Varint size = fast_varint(addr.next);
+    const Varint size = fast_varint<false>(addr.next);
     if (size.next == nullptr) return false;
     const Varint stack = fast_varint(size.next);
     if (stack.next == nullptr || stack.value > kMax32) return false;
@@ -98,7 +99,7 @@ inline bool fast_free(BlockPosition& pos, std::uint64_t tick_ns, Free& e) noexce
     if (dt.next == nullptr) return false;
     const Varint thread = fast_varint(dt.next);
     if (thread.next == nullptr || thread.value > kMax32) return false;
-    const Varint addr = fast_varint(thread.next);
+    const Varint addr = fast_varint<false>(thread.next);
     if (addr.next == nullptr) return false;
     const std::uint8_t fn = *addr.next;
     if (fn >= format::kFreeFnCount) return false;
