@@ -1,7 +1,8 @@
 // CacheCore: the implementation behind heapwise::Cache. Entries live in N shards, each with its
-// own lock, hash table and LRU list; the memory budget is global (one atomic byte count) and
+// own lock, hash table and LRU buckets; the memory budget is global (one atomic byte count) and
 // eviction takes the globally least recently used entry (shard tails compared by stamp), so a
-// set never evicts what it just stored while older entries exist. Rules: no lock is held
+// set never evicts what it just stored while older entries exist. Hits read without the lock
+// (cache_read.cpp), so whatever leaves a table is retired, not freed. Rules: no lock is held
 // across file I/O, across a listener call or while taking another shard's lock; a shard lock may
 // be held while taking the spill index lock, never the reverse.
 #pragma once

@@ -123,8 +123,9 @@ private:
 // The writer's side. retire_epoch() tags what was just unlinked (call it after the unlinking
 // stores); safe_before() returns an epoch such that everything tagged below it can be freed.
 inline std::uint64_t retire_epoch() noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // the unlink is visible before the tag
-    return domain().epoch.load(std::memory_order_seq_cst);
+    // An RMW, not a load: it orders the unlinking stores before the tag (a full barrier; TSan
+    // does not model standalone fences).
+    return domain().epoch.fetch_add(0, std::memory_order_seq_cst);
 }
 
 inline std::uint64_t safe_before() noexcept {
@@ -135,11 +136,11 @@ inline std::uint64_t safe_before() noexcept {
         ::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
     }
 #endif
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // The fetch_add above is a full barrier; seq_cst loads keep the scan after it.
     std::uint64_t min = now;
-    const unsigned n = d.used.load(std::memory_order_acquire);
+    const unsigned n = d.used.load(std::memory_order_seq_cst);
     for (unsigned i = 0; i < n; ++i) {
-        const std::uint64_t a = d.records[i].active.load(std::memory_order_acquire);
+        const std::uint64_t a = d.records[i].active.load(std::memory_order_seq_cst);
         if (a != 0 && a < min) min = a;
     }
     return min;

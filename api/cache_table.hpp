@@ -53,15 +53,17 @@ public:
         for (std::size_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, ++n) {
             Entry* e = load_shared(slots[i].entry, std::memory_order_acquire);
             if (e == nullptr) return nullptr;
-            // A torn slot (hash and entry from two writes) is harmless: the key decides.
-            if (load_shared(slots[i].hash) == hash && e->key() == key) return e;
+            // A torn slot (hash and entry from two writes) is harmless: the key decides. Every
+            // load here is acquire, so unchanged_since()'s version load cannot pass them.
+            if (load_shared(slots[i].hash, std::memory_order_acquire) == hash && e->key() == key) {
+                return e;
+            }
         }
         return nullptr;
     }
     std::uint32_t version() const noexcept { return version_.load(std::memory_order_acquire); }
     // True if no erase ran since version() returned v: a miss seen in between is definitive.
     bool unchanged_since(std::uint32_t v) const noexcept {
-        std::atomic_thread_fence(std::memory_order_acquire);
         return (v & 1) == 0 && version_.load(std::memory_order_relaxed) == v;
     }
 
@@ -71,9 +73,9 @@ public:
         ++size_;
     }
     void erase(Entry* e) noexcept {
-        const std::uint32_t v = version_.load(std::memory_order_relaxed);
-        version_.store(v + 1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
+        // Odd while slots move. An acquire RMW keeps the slot stores after it (a fence would
+        // do the same, but TSan does not model fences).
+        const std::uint32_t v = version_.fetch_add(1, std::memory_order_acquire);
         std::size_t i = e->hash & mask_;
         while (slots_[i].entry != e) i = (i + 1) & mask_;
         // Backward shift: move later members of the probe run into the hole.

@@ -2,9 +2,9 @@
 # Instructions and simulated data-cache misses per cache operation, heapwise against the
 # list+map+mutex baseline, under valgrind (cachegrind): each case runs with N operations and
 # with 0, and the difference is divided by N. Deterministic, so usable on a loaded machine.
-# usage: bash bench/cache/count.sh BUILD_DIR [N=100000]
+# usage: bash bench/cache/count.sh BUILD_DIR [N=100000]   (CASES="zipf miss" to pick cases)
 b=$1; n=${2:-100000}
-for op in hit10k hit100k miss setevict; do for impl in heapwise baseline; do
+for op in ${CASES:-hit10k hit100k miss setevict zipf}; do for impl in heapwise baseline; do
   for m in 0 $n; do
     out=$(valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file=/dev/null $b/bench/cache/cache_count $impl $op $m 2>&1)
     ir=$(echo "$out" | grep -E 'I +refs' | awk '{gsub(",","",$4); print $4}')
