@@ -8,6 +8,7 @@
 #pragma once
 
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,16 +37,6 @@ struct Domain {
 // threads that exit after static destructors ran.
 inline constinit Domain g_domain;
 inline Domain& domain() noexcept { return g_domain; }
-
-// Called by every cache's constructor: a cache's readers start after it, so they all see the
-// final value of `asymmetric`.
-inline void init() noexcept {
-#if !defined(__SANITIZE_THREAD__)
-    static const bool registered =
-        ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    g_domain.asymmetric.store(registered, std::memory_order_relaxed);
-#endif
-}
 
 // The calling thread's record index (-1: none yet). A plain initial-exec int, so a hit reads it
 // with one instruction; ThreadRecord, touched only when a record is taken, releases it at exit.
@@ -77,6 +68,32 @@ inline thread_local ThreadRecord tl_release;
         }
     }
     return -1;
+}
+
+// In a forked child only the forking thread exists: the other threads' records (perhaps
+// announced mid-read at the fork) would hold back every free forever. Membarrier registration
+// is inherited by the child.
+inline void after_fork_in_child() noexcept {
+    for (int i = 0; i < static_cast<int>(kMaxReaders); ++i) {
+        if (i == tl_index) continue;
+        g_domain.records[i].active.store(0, std::memory_order_relaxed);
+        g_domain.records[i].taken.store(false, std::memory_order_relaxed);
+    }
+}
+
+// Called by every cache's constructor: a cache's readers start after it, so they all see the
+// final value of `asymmetric`.
+inline void init() noexcept {
+    static const bool once = [] {
+        ::pthread_atfork(nullptr, nullptr, after_fork_in_child);
+        return true;
+    }();
+    (void)once;
+#if !defined(__SANITIZE_THREAD__)
+    static const bool registered =
+        ::syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    g_domain.asymmetric.store(registered, std::memory_order_relaxed);
+#endif
 }
 
 // One read-side critical section: pointers loaded inside stay valid until it ends.

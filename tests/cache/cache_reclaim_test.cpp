@@ -1,11 +1,15 @@
 // The lock-free hit path's reclamation (api/cache_reclaim.hpp): an open read section holds back
-// frees of what was retired after it began, a thread's reader record is given back when the
-// thread exits, and readers copying values while writers replace, erase and evict them (with
-// entries retired and freed all the time) read only intact values. Run under ASan and TSan too.
+// frees of what was retired after it began (but not in a forked child), a thread's reader
+// record is given back when the thread exits, and readers copying values while writers replace,
+// erase and evict them (entries retired and freed all the time) read only intact values. Run
+// under ASan and TSan too.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <random>
 #include <thread>
 
@@ -67,6 +71,31 @@ TEST_CASE("a thread's reader record is given back when the thread exits", "[cach
         REQUIRE(during == before + 1);
     }
     REQUIRE(records_taken() == before);
+}
+
+TEST_CASE("a forked child is not held back by another thread's open read section",
+          "[cache]") {
+    reclaim::init();  // registers the fork handler, as every cache does
+    std::atomic<bool> inside{false}, leave{false};
+    std::thread reader([&] {
+        reclaim::ReadSection rs;
+        inside.store(true);
+        while (!leave.load()) std::this_thread::sleep_for(1ms);
+    });
+    while (!inside.load()) std::this_thread::sleep_for(1ms);
+    const std::uint64_t tag = reclaim::retire_epoch();
+    REQUIRE(reclaim::safe_before() <= tag);  // the parent waits for that reader
+    const pid_t pid = ::fork();
+    if (pid == 0) {  // the reader does not exist here: nothing may wait for it
+        ::_exit(reclaim::safe_before() > tag ? 0 : 1);
+    }
+    REQUIRE(pid > 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    leave.store(true);
+    reader.join();
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("lock-free hits during constant replacement and eviction copy intact values",
