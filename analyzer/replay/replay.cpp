@@ -64,7 +64,7 @@ ReadSummary replay_once(TraceReader& reader, HeapReplay& replay, std::vector<Tri
             return next_stop();
         },
         next_stop());
-    ReadSummary summary = reader.read(replay);
+    ReadSummary summary = reader.read_with(replay);  // HeapReplay is final: direct, inlined calls
     replay.set_stop_hook({}, {});
     while (next_pos < by_position.size()) capture(replay, by_position[next_pos++], true);
     while (next_time < by_time.size()) capture(replay, by_time[next_time++], true);

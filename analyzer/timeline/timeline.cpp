@@ -76,7 +76,7 @@ Timeline build_timeline(const std::filesystem::path& path, const TimelineOptions
                         ReadSummary* summary) {
     TimelineBuilder builder(options);
     TraceReader reader(path);
-    ReadSummary s = reader.read(builder);
+    ReadSummary s = reader.read_with(builder);  // final: direct, inlined calls per event
     if (summary != nullptr) *summary = std::move(s);
     return builder.finish();
 }

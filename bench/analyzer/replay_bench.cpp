@@ -1,9 +1,11 @@
 // Events read and replayed per second on one core, on a real trace: churn (HW_BENCH_CHURN) run
 // once under the real shim (HW_BENCH_SHIM) with HW_BENCH_EVENTS heap events (default 2 million)
-// before the first benchmark, or the trace file HW_BENCH_TRACE (e.g. compare.sh's python one). Each benchmark reads the whole file through one visitor: nothing
-// (decode only), StatsBuilder (`heapwise stats`), HeapReplay (the report's replay), the timeline,
-// and replay_trace with peak and end snapshots and a growth series (two passes). items_per_second
-// counts heap events (allocations and frees), so the figures compare with heaptrack_print's.
+// before the first benchmark, or the trace file HW_BENCH_TRACE (e.g. compare.sh's python one).
+// Each benchmark reads the whole file through one visitor, with TraceReader::read_with as the
+// commands do (direct calls to a final visitor): nothing (decode only), StatsBuilder (`heapwise
+// stats`), HeapReplay (the report's replay), the timeline; and replay_trace with peak and end
+// snapshots and a growth series (one pass on a trace with markers, two without).
+// items_per_second counts heap events (allocations and frees), to compare with heaptrack_print.
 #include <benchmark/benchmark.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -99,7 +101,7 @@ void read_with(benchmark::State& state) {
     for (auto _ : state) {
         Visitor v;
         TraceReader reader(t.path);
-        benchmark::DoNotOptimize(reader.read(v));
+        benchmark::DoNotOptimize(reader.read_with(v));  // as the commands read: direct calls
     }
     finish(state, t);
 }

@@ -155,6 +155,7 @@ void register_stats(CLI::App& app, Runner& run) {
         run = [path, json] {
             StatsBuilder builder;
             TraceInputHooks hooks;
+            hooks.reading = [&builder](TraceReader& reader) { return reader.read_with(builder); };
             hooks.read = [&](const TraceReader& reader, const ReadSummary& summary) {
                 if (*json) {
                     const std::string text =

@@ -148,6 +148,7 @@ int run_timeline(const Options& o) {
         std::fwrite(text.data(), 1, text.size(), info);
     };
     TraceInputHooks hooks;
+    hooks.reading = [&builder](TraceReader& reader) { return reader.read_with(builder); };
     hooks.read = [&](const TraceReader&, const ReadSummary&) { emit(); };
     const TraceInput in = read_trace_input(o.path, builder, hooks);
     if (in.exit_code == kExitUsage) return kExitUsage;

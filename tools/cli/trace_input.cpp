@@ -21,7 +21,7 @@ TraceInput read_trace_input(const std::string& path, analyzer::EventVisitor& vis
     in.file_size = reader->file_size();
     if (hooks.opened) hooks.opened(*reader);
     try {
-        in.summary = reader->read(visitor);
+        in.summary = hooks.reading ? hooks.reading(*reader) : reader->read(visitor);
     } catch (const analyzer::TraceError& e) {  // an I/O error in the middle of the file
         std::fflush(stdout);
         error_line(fmt::format("{}: {}", path, e.what()));

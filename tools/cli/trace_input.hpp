@@ -21,6 +21,9 @@ struct TraceInput {
 struct TraceInputHooks {
     // After the file is opened, before reading: e.g. to let the visitor see the stack table.
     std::function<void(const analyzer::TraceReader&)> opened;
+    // Instead of reader.read(visitor): e.g. reader.read_with(v) for a `final` visitor, whose
+    // per-event calls are then direct. It must deliver to the same visitor.
+    std::function<analyzer::ReadSummary(analyzer::TraceReader&)> reading;
     // After reading, before the damage line, so a command prints its results first.
     std::function<void(const analyzer::TraceReader&, const analyzer::ReadSummary&)> read;
 };
