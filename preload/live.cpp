@@ -19,7 +19,7 @@
 
 namespace heapwise::preload {
 
-[[gnu::tls_model("initial-exec")]] thread_local int tls_internal = 0;
+[[gnu::tls_model("initial-exec")]] constinit thread_local int tls_internal = 0;
 
 namespace {
 

@@ -21,7 +21,7 @@ int live_stack_frames(std::uint32_t stack, std::uintptr_t* frames, int max) noex
 int internal_begin() noexcept;
 void internal_end(int token) noexcept;
 // Whether this thread is inside heapwise_tracer_internal_begin/_end (read by the hot path).
-[[gnu::tls_model("initial-exec")]] extern thread_local int tls_internal;
+[[gnu::tls_model("initial-exec")]] extern thread_local constinit int tls_internal;
 
 // ---- session (start/stop, under the lifecycle lock, before the writer thread runs) ----
 // A new trace: aggregation on from its start when `from_start` (HEAPWISE_LIVE=1, or it was on

@@ -68,10 +68,13 @@ struct Global {
 
 extern Global g;
 
-[[gnu::tls_model("initial-exec")]] extern thread_local ThreadState* tls_state;
-[[gnu::tls_model("initial-exec")]] extern thread_local int tls_guard;
+// constinit: the compiler then knows no initialization function exists, so every access is one
+// %fs-relative load with no call through a TLS wrapper (which GCC 12's UBSan instrumentation
+// also miscompiles into a spurious null-pointer report).
+[[gnu::tls_model("initial-exec")]] extern thread_local constinit ThreadState* tls_state;
+[[gnu::tls_model("initial-exec")]] extern thread_local constinit int tls_guard;
 #ifndef NDEBUG
-[[gnu::tls_model("initial-exec")]] extern thread_local int tls_recording;
+[[gnu::tls_model("initial-exec")]] extern thread_local constinit int tls_recording;
 #endif
 
 // Makes the shim's own allocations and calls invisible to the hooks of this thread.

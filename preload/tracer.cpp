@@ -18,10 +18,10 @@
 namespace heapwise::preload {
 
 Global g;
-[[gnu::tls_model("initial-exec")]] thread_local ThreadState* tls_state = nullptr;
-[[gnu::tls_model("initial-exec")]] thread_local int tls_guard = 0;
+[[gnu::tls_model("initial-exec")]] constinit thread_local ThreadState* tls_state = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local int tls_guard = 0;
 #ifndef NDEBUG
-[[gnu::tls_model("initial-exec")]] thread_local int tls_recording = 0;
+[[gnu::tls_model("initial-exec")]] constinit thread_local int tls_recording = 0;
 #endif
 
 namespace {
