@@ -2,7 +2,7 @@
 // 10,000 and 100,000 stacks, each holding one live block, built by a binary call tree 17 levels
 // deep (each leaf's stack differs from every other). BM_live_snapshot is the whole call through
 // the tracer (marker, wait for the writer, copy, release); BM_aggregator_snapshot only the
-// writer's copy of the per-stack figures into a fresh mapping. Results: /work/notes/bench-live.md.
+// writer's copy of the per-stack figures into a fresh mapping. Results: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 

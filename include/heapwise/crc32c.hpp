@@ -63,7 +63,7 @@ inline std::uint32_t crc32c_portable(const void* data, std::size_t n, std::uint3
 #if defined(__x86_64__)
 // One dependent chain of crc32q: 8 bytes per ~3 cycles. Interleaved streams would be faster on
 // long buffers, but at this speed the checksum is already well under 1 % of reading a trace
-// (docs: /work/notes/bench-decoder.md), so the simple loop stays.
+// (docs/benchmarks.md, "Analyzer: the trace decoder"), so the simple loop stays.
 [[gnu::target("sse4.2")]] inline std::uint32_t crc32c_sse42(const void* data, std::size_t n,
                                                              std::uint32_t crc = 0) noexcept {
     const auto* p = static_cast<const std::uint8_t*>(data);
