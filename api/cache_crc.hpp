@@ -10,7 +10,7 @@
 namespace heapwise::api {
 
 HEAPWISE_API std::uint32_t crc32c(const void* data, std::size_t n, std::uint32_t crc = 0) noexcept;
-// The table-driven version, exported for the test that checks both agree.
+// The table-driven version (slicing-by-8), exported for the test that checks both agree.
 HEAPWISE_API std::uint32_t crc32c_portable(const void* data, std::size_t n,
                                            std::uint32_t crc = 0) noexcept;
 
