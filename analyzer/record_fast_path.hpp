@@ -65,26 +65,50 @@ inline Varint fast_varint(const std::uint8_t* p) noexcept {
     return {p + static_cast<unsigned>(__builtin_ctzll(stops) + 1) / 8, x};
 }
 
+// The fields kAlloc and kFree start with, after the kind byte: dt, thread, address delta.
+struct HeapPrefix {
+    const std::uint8_t* next;  // nullptr: declined
+    std::uint64_t dt;
+    std::uint32_t thread;
+    std::uint64_t addr_delta;
+};
+
+inline HeapPrefix fast_heap_prefix(const std::uint8_t* kind_at) noexcept {
+    constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
+    const Varint dt = fast_varint(kind_at + 1);
+    if (dt.next == nullptr) return {nullptr, 0, 0, 0};
+    const Varint thread = fast_varint(dt.next);
+    if (thread.next == nullptr || thread.value > kMax32) return {nullptr, 0, 0, 0};
+    const Varint addr = fast_varint<false>(thread.next);
+    if (addr.next == nullptr) return {nullptr, 0, 0, 0};
+    return {addr.next, dt.value, static_cast<std::uint32_t>(thread.value),
+            static_cast<std::uint64_t>(format::unzigzag(addr.value))};
+}
+
+// Applies a prefix to the block's deltas (unsigned arithmetic wraps by definition, as in the
+// checked decoder) and fills the event's common fields.
+template <class Event>
+inline void apply_heap_prefix(BlockPosition& pos, std::uint64_t tick_ns, const HeapPrefix& h,
+                              Event& e) noexcept {
+    pos.ticks += h.dt;
+    pos.addr += h.addr_delta;
+    e.time_ns = pos.ticks * tick_ns;
+    e.thread = ThreadId{h.thread};
+    e.addr = pos.addr;
+}
+
 // kAlloc at pos.p (its kind byte). True: e is filled and pos advanced past the record.
 inline bool fast_alloc(BlockPosition& pos, std::uint64_t tick_ns, Alloc& e) noexcept {
     constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
-    const Varint dt = fast_varint(pos.p + 1);
-    if (dt.next == nullptr) return false;
-    const Varint thread = fast_varint(dt.next);
-    if (thread.next == nullptr || thread.value > kMax32) return false;
-    const Varint addr = fast_varint<false>(thread.next);
-    if (addr.next == nullptr) return false;
-    const Varint size = fast_varint<false>(addr.next);
+    const HeapPrefix h = fast_heap_prefix(pos.p);
+    if (h.next == nullptr) return false;
+    const Varint size = fast_varint<false>(h.next);
     if (size.next == nullptr) return false;
     const Varint stack = fast_varint(size.next);
     if (stack.next == nullptr || stack.value > kMax32) return false;
     const std::uint8_t fn = *stack.next;
     if (fn >= format::kAllocFnCount) return false;
-    pos.ticks += dt.value;  // unsigned arithmetic wraps by definition, as in the checked decoder
-    pos.addr += static_cast<std::uint64_t>(format::unzigzag(addr.value));
-    e.time_ns = pos.ticks * tick_ns;
-    e.thread = ThreadId{static_cast<std::uint32_t>(thread.value)};
-    e.addr = pos.addr;
+    apply_heap_prefix(pos, tick_ns, h, e);
     e.size = size.value;
     e.stack = StackId{static_cast<std::uint32_t>(stack.value)};
     e.fn = static_cast<AllocFn>(fn);
@@ -94,22 +118,13 @@ inline bool fast_alloc(BlockPosition& pos, std::uint64_t tick_ns, Alloc& e) noex
 
 // kFree at pos.p (its kind byte). True: e is filled and pos advanced past the record.
 inline bool fast_free(BlockPosition& pos, std::uint64_t tick_ns, Free& e) noexcept {
-    constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
-    const Varint dt = fast_varint(pos.p + 1);
-    if (dt.next == nullptr) return false;
-    const Varint thread = fast_varint(dt.next);
-    if (thread.next == nullptr || thread.value > kMax32) return false;
-    const Varint addr = fast_varint<false>(thread.next);
-    if (addr.next == nullptr) return false;
-    const std::uint8_t fn = *addr.next;
+    const HeapPrefix h = fast_heap_prefix(pos.p);
+    if (h.next == nullptr) return false;
+    const std::uint8_t fn = *h.next;
     if (fn >= format::kFreeFnCount) return false;
-    pos.ticks += dt.value;
-    pos.addr += static_cast<std::uint64_t>(format::unzigzag(addr.value));
-    e.time_ns = pos.ticks * tick_ns;
-    e.thread = ThreadId{static_cast<std::uint32_t>(thread.value)};
-    e.addr = pos.addr;
+    apply_heap_prefix(pos, tick_ns, h, e);
     e.fn = static_cast<FreeFn>(fn);
-    pos.p = addr.next + 1;
+    pos.p = h.next + 1;
     return true;
 }
 

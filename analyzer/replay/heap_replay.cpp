@@ -95,15 +95,27 @@ ReplayFacts HeapReplay::facts() const {
     return f;
 }
 
-Snapshot HeapReplay::snapshot(std::string point) const {
-    const LiveTotals& t = heap_.totals();
+namespace {
+
+// What every snapshot carries besides its stacks.
+Snapshot snapshot_head(std::string point, std::uint64_t time_ns, std::uint64_t position,
+                       std::uint64_t bytes, std::uint64_t count, bool estimated) {
     Snapshot s;
     s.point = std::move(point);
-    s.time_ns = last_time_ns_;
-    s.position = position_;
-    s.live_bytes = t.live_bytes;
-    s.live_count = t.live_count;
-    s.estimated = heap_.sampled();
+    s.time_ns = time_ns;
+    s.position = position;
+    s.live_bytes = bytes;
+    s.live_count = count;
+    s.estimated = estimated;
+    return s;
+}
+
+}  // namespace
+
+Snapshot HeapReplay::snapshot(std::string point) const {
+    const LiveTotals& t = heap_.totals();
+    Snapshot s = snapshot_head(std::move(point), last_time_ns_, position_, t.live_bytes,
+                               t.live_count, heap_.sampled());
     heap_.for_each_stack([&s](StackId id, const StackUsage& u) { s.stacks.emplace(id, u); });
     s.internal_stacks = heap_.internal_stacks();
     return s;
@@ -111,13 +123,8 @@ Snapshot HeapReplay::snapshot(std::string point) const {
 
 Snapshot HeapReplay::peak_snapshot(std::string point) const {
     const LiveTotals& t = heap_.totals();
-    Snapshot s;
-    s.point = std::move(point);
-    s.time_ns = peak_last_time_ns_;
-    s.position = peak_position_;
-    s.live_bytes = t.peak_bytes;
-    s.live_count = t.peak_count;
-    s.estimated = heap_.sampled();
+    Snapshot s = snapshot_head(std::move(point), peak_last_time_ns_, peak_position_, t.peak_bytes,
+                               t.peak_count, heap_.sampled());
     heap_.for_each_peak_stack([&s](StackId id, const StackUsage& u) { s.stacks.emplace(id, u); });
     const std::vector<StackId>& internal = heap_.internal_stacks();
     s.internal_stacks.assign(internal.begin(), internal.begin() + static_cast<std::ptrdiff_t>(peak_internal_));
