@@ -148,6 +148,27 @@ private:
     friend class Deferred;
     enum class DiskRead { hit, promoted, gone, retry };
 
+    // The lock-free probe shared by get and get_into. kHit: on_hit(e) ran on a live memory entry
+    // (inside the read section, so e cannot be freed meanwhile); kMiss: the key is certainly
+    // absent; kUnsure: a concurrent change or no reader slot, so the caller takes the lock.
+    enum class FastRead { kHit, kMiss, kUnsure };
+    template <class OnHit>
+    FastRead read_lock_free(Shard& s, std::uint64_t h, std::string_view key, OnHit&& on_hit) {
+        reclaim::ReadSection rs;
+        if (!rs.ok()) return FastRead::kUnsure;
+        const std::uint32_t version = s.table.version();
+        if (Entry* e = s.table.find_concurrent(h, key)) {
+            if (e->state_now() == EntryState::disk || expired(e)) return FastRead::kUnsure;
+            mark_used(e);
+            bump(reader_counts_[rs.index()].hits);
+            on_hit(e);
+            return FastRead::kHit;
+        }
+        if (!s.table.unchanged_since(version)) return FastRead::kUnsure;
+        bump(reader_counts_[rs.index()].misses);
+        return FastRead::kMiss;
+    }
+
     // High bits pick the shard; the table inside uses the low bits.
     // A hit: records the use without relinking (see LruBuckets).
     void mark_used(Entry* e) noexcept {

@@ -15,21 +15,13 @@ namespace heapwise::api {
 std::optional<Bytes> CacheCore::get(std::string_view key) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
-    {
-        reclaim::ReadSection rs;
-        if (rs.ok()) {
-            const std::uint32_t version = s.table.version();
-            if (Entry* e = s.table.find_concurrent(h, key)) {
-                if (e->state_now() != EntryState::disk && !expired(e)) {
-                    mark_used(e);
-                    bump(reader_counts_[rs.index()].hits);
-                    return BytesAccess::copy_of(e->value(), options_.allocator);
-                }
-            } else if (s.table.unchanged_since(version)) {
-                bump(reader_counts_[rs.index()].misses);
-                return std::nullopt;
-            }
-        }
+    std::optional<Bytes> out;
+    switch (read_lock_free(s, h, key, [&](const Entry* e) {
+        out = BytesAccess::copy_of(e->value(), options_.allocator);
+    })) {
+        case FastRead::kHit: return out;
+        case FastRead::kMiss: return std::nullopt;
+        case FastRead::kUnsure: break;
     }
     {  // No reader record, a miss during an erase, or an entry to expire or read from disk.
         std::lock_guard lk(s.mu);
@@ -87,27 +79,18 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
 Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
-    {  // As get: lock-free first.
-        reclaim::ReadSection rs;
-        if (rs.ok()) {
-            const std::uint32_t version = s.table.version();
-            if (Entry* e = s.table.find_concurrent(h, key)) {
-                if (e->state_now() != EntryState::disk && !expired(e)) {
-                    mark_used(e);
-                    bump(reader_counts_[rs.index()].hits);
-                    const std::size_t n = e->value_size;
-                    if (n <= buf.size()) {
-                        if (n > 0) std::memcpy(buf.data(), e->data, n);
-                    } else if (overflow != nullptr) {
-                        *overflow = Bytes(e->value(), options_.allocator);
-                    }
-                    return {true, n};
-                }
-            } else if (s.table.unchanged_since(version)) {
-                bump(reader_counts_[rs.index()].misses);
-                return {};
-            }
+    std::size_t hit_size = 0;
+    switch (read_lock_free(s, h, key, [&](const Entry* e) {
+        hit_size = e->value_size;
+        if (hit_size <= buf.size()) {
+            if (hit_size > 0) std::memcpy(buf.data(), e->data, hit_size);
+        } else if (overflow != nullptr) {
+            *overflow = Bytes(e->value(), options_.allocator);
         }
+    })) {
+        case FastRead::kHit: return {true, hit_size};
+        case FastRead::kMiss: return {};
+        case FastRead::kUnsure: break;
     }
     {
         std::lock_guard lk(s.mu);
