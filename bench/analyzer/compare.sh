@@ -22,13 +22,15 @@
 # --baseline DIR adds the same four heapwise commands from another build (e.g. one made from
 # `git archive` of an earlier commit) to every round, as NAME@base, with the ratio of their CPU
 # time to this build's in the same round: before/after measured side by side.
+# --compression C records the heapwise traces with HEAPWISE_COMPRESSION=C (lz4, zstd, zstd:3,
+# none; the tracer's default when not given).
 #
 #   bench/analyzer/compare.sh [--build DIR] [--baseline DIR] [--rounds N] [--events N]
-#                             [--pages N] [--workload churn|python|all]
+#                             [--pages N] [--workload churn|python|all] [--compression C]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build baseline= rounds=5 events=4000000 pages=1000 workload=all
+build=build baseline= rounds=5 events=4000000 pages=1000 workload=all compression=
 while (($#)); do
   case $1 in
     --build) build=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while (($#)); do
     --events) events=$2; shift 2 ;;
     --pages) pages=$2; shift 2 ;;
     --workload) workload=$2; shift 2 ;;
+    --compression) compression=$2; shift 2 ;;
     *) echo "compare.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
   esac
 done
@@ -65,12 +68,13 @@ record() {
   case $name in
     churn)
       echo "# churn --events $events: recording both traces"
-      env LD_PRELOAD="$shim" HEAPWISE_OUTPUT="$tmp/$name.hwt" "$churn" --events "$events" >/dev/null
+      env LD_PRELOAD="$shim" HEAPWISE_OUTPUT="$tmp/$name.hwt" ${compression:+HEAPWISE_COMPRESSION="$compression"} \
+        "$churn" --events "$events" >/dev/null
       heaptrack -o "$tmp/$name-ht" "$churn" --events "$events" >/dev/null 2>&1 ;;
     python)
       echo "# python scrape.py $pages (PYTHONMALLOC=malloc /usr/bin/python3): recording both traces"
       env PYTHONMALLOC=malloc LD_PRELOAD="$shim" HEAPWISE_OUTPUT="$tmp/$name.hwt" \
-        /usr/bin/python3 "$scrape" "$pages" >/dev/null
+        ${compression:+HEAPWISE_COMPRESSION="$compression"} /usr/bin/python3 "$scrape" "$pages" >/dev/null
       env PYTHONMALLOC=malloc heaptrack -o "$tmp/$name-ht" /usr/bin/python3 "$scrape" "$pages" >/dev/null 2>&1 ;;
   esac
 }
