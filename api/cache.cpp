@@ -111,6 +111,9 @@ void Cache::set(std::string_view key, std::string_view value, SetOptions options
 }
 
 std::optional<Bytes> Cache::get(std::string_view key) { return core_->get(key); }
+std::optional<SharedBytes> Cache::get_shared(std::string_view key) {
+    return core_->get_shared(key);
+}
 
 Lookup Cache::get_into(std::string_view key, std::span<std::byte> buf) {
     return core_->get_into(key, buf, nullptr);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cache_hash.hpp"
+#include "cache_shared.hpp"
 
 namespace heapwise::api {
 namespace {
@@ -77,13 +78,14 @@ CacheCore::CacheCore(CacheOptions options)
 }
 
 CacheCore::~CacheCore() {
-    // No reader can be inside a cache being destroyed: free everything, retired or not.
+    // No reader can be inside a cache being destroyed: drop everything, retired or not (values
+    // that handles hold stay until their last handle goes).
     for (unsigned i = 0; i < shard_count_; ++i) {
         Shard& s = shards_[i];
-        s.table.for_each([](Entry* e) { Entry::destroy(e); });
+        s.table.for_each([](Entry* e) { drop_cache_ref(e); });
         while (Entry* e = s.retired) {
             s.retired = reinterpret_cast<Entry*>(e->link.next);
-            Entry::destroy(e);
+            drop_cache_ref(e);
         }
     }
 }
@@ -106,7 +108,7 @@ void CacheCore::collect(Shard& s) noexcept {
             *p = reinterpret_cast<Entry*>(e->link.next);
             --s.retired_count;
             s.retired_bytes -= e->charge();
-            Entry::destroy(e);
+            drop_cache_ref(e);
         } else {
             p = reinterpret_cast<Entry**>(&e->link.next);
         }

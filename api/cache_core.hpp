@@ -108,6 +108,7 @@ public:
     void set(std::string_view key, std::span<const std::byte> view, Bytes* owned,
              const SetOptions& options);
     std::optional<Bytes> get(std::string_view key);
+    std::optional<SharedBytes> get_shared(std::string_view key);
     Lookup get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow);
     Bytes get_or_load(std::string_view key, const std::function<Bytes()>& loader);
     bool erase(std::string_view key);
@@ -198,11 +199,18 @@ private:
     // Under the shard's lock: takes e out of the cache (spilling entries are orphaned instead).
     void remove_locked(Shard& s, Entry* e, EvictCause cause, Deferred& d);
     void insert_locked(Shard& s, Entry* e);
-    std::optional<Bytes> get_slow(std::string_view key, std::uint64_t hash, Shard& s);
+    // Misses, expired entries and disk reads. sink.memory(e) runs under the shard lock on a live
+    // memory entry (a promoted one included); sink.disk(v) takes a value read from disk that
+    // stayed there. With sink.kAdopt a promoted value's buffer moves into the entry (no copy).
+    template <class Sink>
+    void get_slow(std::string_view key, std::uint64_t hash, Shard& s, Sink& sink);
     bool set_on_disk(std::uint64_t hash, std::string_view key, std::span<const std::byte> value,
                      std::int64_t deadline_ns, Deferred& d);
+    // A promoted entry is returned in *fresh (lock still held); with adopt, out's buffer moved
+    // into it.
     DiskRead read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
-                            std::string_view key, Bytes& out, Deferred& d);
+                            std::string_view key, Bytes& out, Deferred& d, bool adopt,
+                            Entry** fresh);
 
     static constexpr std::size_t kNoQuota = ~std::size_t{0};
     // Moves the coldest entries out of memory until memory use (minus values being written) is

@@ -80,6 +80,7 @@ struct DiskRef {
 // One block: this header (88 bytes), the key bytes, then (inline values) the value bytes. The
 // fields a lookup reads come last, right before the key, so a hit reads one contiguous run
 // (those fields, key, value: 48 + key + value bytes); LRU links and spill bookkeeping come first.
+// The reference count fills what was padding, so a handle costs no header byte.
 // A 35-byte key and a 128-byte value take 251 bytes: mimalloc's 256-byte class.
 struct Entry {
     // An entry is on the LRU list (state memory) or has a spill file (state disk), never both;
@@ -99,9 +100,13 @@ struct Entry {
     std::uint64_t last_use = 0;       // epoch at the last use; > list_stamp: used since placed
     std::uint32_t key_len = 0;       // at most kMaxKey
     std::uint32_t index_charge = 0;  // what stays charged once the value is gone (block, slot)
+    // References: one for the cache from creation until collect() frees what it retired (or the
+    // cache is destroyed), one per SharedBytes handle (cache_shared.hpp). The block is freed
+    // when the last goes. Atomic on every side (atomic_ref).
+    std::uint32_t refs = 1;
     EntryState state = EntryState::memory;
-    bool orphaned = false;  // removed from the table while spilling; the spiller frees it
-    bool external = false;  // data is a block of its own (allocated with value_alloc)
+    bool orphaned : 1 = false;  // removed from the table while spilling; the spiller frees it
+    bool external : 1 = false;  // data is a block of its own (allocated with value_alloc)
     Allocator block_alloc = Allocator::mimalloc;
     Allocator value_alloc = Allocator::mimalloc;
 

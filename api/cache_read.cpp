@@ -1,4 +1,4 @@
-// CacheCore's read path: get, get_into, the disk read with promotion, and stats(). Hot path (get
+// CacheCore's read path: get, get_shared, get_into, the disk read with promotion, and stats(). Hot path (get
 // of an entry in memory): one hash, no lock — a reclaim::ReadSection, a probe of the shard's
 // table with atomic loads, the entry's block (value inline) and one copy, which stays valid
 // because entries and slot arrays a writer removes are retired, not freed, until no section can
@@ -9,8 +9,29 @@
 
 #include "cache_core.hpp"
 #include "cache_hash.hpp"
+#include "cache_shared.hpp"
 
 namespace heapwise::api {
+
+namespace {
+
+// get_slow's sinks: what get (an owned copy) and get_shared (a handle) make of a found value.
+struct CopySink {
+    static constexpr bool kAdopt = false;
+    Allocator alloc;
+    std::optional<Bytes> out;
+    void memory(const Entry* e) { out.emplace(BytesAccess::copy_of(e->value(), alloc)); }
+    void disk(Bytes&& v) { out.emplace(std::move(v)); }
+};
+struct ShareSink {
+    static constexpr bool kAdopt = true;
+    Allocator alloc;
+    std::optional<SharedBytes> out;
+    void memory(Entry* e) { out.emplace(SharedAccess::acquire(e)); }
+    void disk(Bytes&& v) { out.emplace(SharedAccess::adopt(std::move(v), alloc)); }
+};
+
+}  // namespace
 
 std::optional<Bytes> CacheCore::get(std::string_view key) {
     const std::uint64_t h = hash_key(key);
@@ -23,26 +44,32 @@ std::optional<Bytes> CacheCore::get(std::string_view key) {
         case FastRead::kMiss: return std::nullopt;
         case FastRead::kUnsure: break;
     }
-    {  // No reader record, a miss during an erase, or an entry to expire or read from disk.
-        std::lock_guard lk(s.mu);
-        Entry* e = s.table.find(h, key);
-        if (e == nullptr) {
-            s.misses.fetch_add(1, std::memory_order_relaxed);
-            return std::nullopt;
-        }
-        if (e->state != EntryState::disk && !expired(e)) {
-            mark_used(e);
-            s.hits.fetch_add(1, std::memory_order_relaxed);
-            return BytesAccess::copy_of(e->value(), options_.allocator);
-        }
-    }
-    return get_slow(key, h, s);
+    CopySink sink{options_.allocator, {}};
+    get_slow(key, h, s, sink);
+    return std::move(sink.out);
 }
 
-// Misses, expired entries and disk reads (with promotion), which may call the listener.
-std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, Shard& s) {
+// The same lookup; a hit takes a reference on the entry instead of copying its value (the one
+// RMW is on the entry's own line, which only readers of that key share).
+std::optional<SharedBytes> CacheCore::get_shared(std::string_view key) {
+    const std::uint64_t h = hash_key(key);
+    Shard& s = shard_for(h);
+    std::optional<SharedBytes> out;
+    switch (read_lock_free(s, h, key, [&](Entry* e) { out.emplace(SharedAccess::acquire(e)); })) {
+        case FastRead::kHit: return out;
+        case FastRead::kMiss: return std::nullopt;
+        case FastRead::kUnsure: break;
+    }
+    ShareSink sink{options_.allocator, {}};
+    get_slow(key, h, s, sink);
+    return std::move(sink.out);
+}
+
+// No reader record, a miss during an erase, or an entry to expire or read from disk (with
+// promotion), which may call the listener.
+template <class Sink>
+void CacheCore::get_slow(std::string_view key, std::uint64_t h, Shard& s, Sink& sink) {
     Deferred d(*this);
-    std::optional<Bytes> out;
     bool promoted = false;
     for (int attempt = 0;; ++attempt) {
         std::unique_lock lk(s.mu);
@@ -59,13 +86,19 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
         if (e->state != EntryState::disk) {
             mark_used(e);
             s.hits.fetch_add(1, std::memory_order_relaxed);
-            out.emplace(e->value(), options_.allocator);
+            sink.memory(e);
             break;
         }
         Bytes v;
-        DiskRead r = read_from_disk(s, e, lk, key, v, d);
+        Entry* fresh = nullptr;
+        DiskRead r = read_from_disk(s, e, lk, key, v, d, Sink::kAdopt, &fresh);
         if (r == DiskRead::retry && attempt < 3) continue;
-        if (r == DiskRead::hit || r == DiskRead::promoted) out.emplace(std::move(v));
+        if (r == DiskRead::promoted && Sink::kAdopt) {
+            sink.memory(fresh);
+        } else if (r == DiskRead::hit || r == DiskRead::promoted) {
+            lk.unlock();  // wrapping v may allocate: not under the lock
+            sink.disk(std::move(v));
+        }
         if (r == DiskRead::retry) s.misses.fetch_add(1, std::memory_order_relaxed);
         promoted = r == DiskRead::promoted;
         break;
@@ -73,7 +106,6 @@ std::optional<Bytes> CacheCore::get_slow(std::string_view key, std::uint64_t h, 
     if (promoted && memory_bytes() > memory_limit()) {
         shrink_to(memory_limit(), EvictCause::spilled, true, d);
     }
-    return out;
 }
 
 Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
@@ -112,7 +144,9 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
         }
     }
     // Expired or on disk: the general path handles statistics and promotion.
-    std::optional<Bytes> v = get_slow(key, h, s);
+    CopySink sink{options_.allocator, {}};
+    get_slow(key, h, s, sink);
+    std::optional<Bytes>& v = sink.out;
     if (!v) return {};
     const std::size_t n = v->size();
     if (n <= buf.size()) {
@@ -125,7 +159,8 @@ Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes
 
 // Called with lk held on a disk entry; reads the file with the lock released.
 CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lock<ShardLock>& lk,
-                                              std::string_view key, Bytes& out, Deferred& d) {
+                                              std::string_view key, Bytes& out, Deferred& d,
+                                              bool adopt, Entry** fresh_out) {
     const std::uint64_t h = e->hash, seq = e->disk.seq;
     const std::size_t value_size = e->value_size;
     lk.unlock();
@@ -139,7 +174,7 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
         if (!same || entry_charge(key.size(), out.size()) > memory_limit()) return DiskRead::hit;
         // Promote: a memory entry (value inline or a copy) replaces the disk one and becomes
         // the most recently used; its file goes.
-        Entry* fresh = make_entry(key, h, out.span(), nullptr);
+        Entry* fresh = make_entry(key, h, out.span(), adopt ? &out : nullptr);
         fresh->deadline_ns = cur->deadline_ns;
         if (store_->index_remove(seq)) d.unlink(h, seq);
         --s.disk_items;
@@ -148,6 +183,7 @@ CacheCore::DiskRead CacheCore::read_from_disk(Shard& s, Entry* e, std::unique_lo
         retire(s, cur);
         insert_locked(s, fresh);
         ++s.promotions;
+        *fresh_out = fresh;
         return DiskRead::promoted;
     }
     if (!same) return DiskRead::retry;  // changed while we read: look again

@@ -134,6 +134,11 @@ public:
 
     // An owned copy from memory, or reloaded from disk (and promoted back into memory).
     std::optional<Bytes> get(std::string_view key);
+    // The same lookup without a copy: a handle on the cached value itself, kept alive by
+    // reference counting until the last handle goes (eviction, replacement, erase, clear and
+    // the cache's destruction never invalidate it). A value reloaded from disk comes back as a
+    // handle too. Not charged to the budget once the cache let go of it: see held_by_handles().
+    std::optional<SharedBytes> get_shared(std::string_view key);
     // Copies the value into buf when it fits; buf is untouched otherwise. One lookup.
     Lookup get_into(std::string_view key, std::span<std::byte> buf);
     // As above; a value that does not fit buf is returned in `overflow` instead.
