@@ -202,8 +202,10 @@ private:
     // Misses, expired entries and disk reads. sink.memory(e) runs under the shard lock on a live
     // memory entry (a promoted one included); sink.disk(v) takes a value read from disk that
     // stayed there. With sink.kAdopt a promoted value's buffer moves into the entry (no copy).
+    // Out of line and cold, so the hit path saves and restores no registers for it.
     template <class Sink>
-    void get_slow(std::string_view key, std::uint64_t hash, Shard& s, Sink& sink);
+    [[gnu::noinline, gnu::cold]] void get_slow(std::string_view key, std::uint64_t hash, Shard& s,
+                                               Sink& sink);
     bool set_on_disk(std::uint64_t hash, std::string_view key, std::span<const std::byte> value,
                      std::int64_t deadline_ns, Deferred& d);
     // A promoted entry is returned in *fresh (lock still held); with adopt, out's buffer moved

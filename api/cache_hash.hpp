@@ -1,6 +1,8 @@
 // The cache's key hash: 64 bits, fast on short and long keys (a multiply-fold mix in the style
 // of wyhash), used for shard choice, table slots and spill file names. Not a cryptographic hash:
-// the full key is always compared, in memory and in spill file headers.
+// the full key is always compared, in memory and in spill file headers. Its values are part of
+// the persistent spill format (file names, checked when a directory is reopened): changing them
+// would drop every persistent cache written before.
 #pragma once
 
 #include <cstdint>
