@@ -1,6 +1,8 @@
 // Cache throughput against the plain baseline a user would write first: std::list +
 // std::unordered_map + one std::mutex, byte-bounded, returning owned copies like heapwise.
 // get hit, get miss and set-with-eviction on 1 and 2 threads, and hit ratio on a Zipf workload.
+// GetSharedHit: heapwise's get_shared (a refcounted handle, no copy) and the baseline storing
+// std::shared_ptr<const std::string> (a pointer copy under its mutex).
 // Keys are URL-like (~40 bytes), values 128 bytes, 10k or 100k live entries, random access.
 #include <benchmark/benchmark.h>
 
@@ -20,6 +22,7 @@ using namespace heapwise::literals;
 namespace {
 
 using heapwise_bench::BaselineLru;
+using heapwise_bench::BaselineSharedLru;
 
 constexpr std::size_t kKeys = 100'000;
 constexpr std::size_t kValue = 128;
@@ -62,6 +65,9 @@ heapwise::Cache& heapwise_full(std::size_t n) {
 BaselineLru& baseline_full(std::size_t n) {
     return filled<BaselineLru>(n, [] { return new BaselineLru(256_MiB); });
 }
+BaselineSharedLru& baseline_shared_full(std::size_t n) {
+    return filled<BaselineSharedLru>(n, [] { return new BaselineSharedLru(256_MiB); });
+}
 
 template <class Cache, class Get>
 void run_gets(benchmark::State& state, Cache& cache, std::size_t offset, Get get) {
@@ -79,6 +85,14 @@ void BM_GetHit_Heapwise(benchmark::State& state) {
 void BM_GetHit_Baseline(benchmark::State& state) {
     auto& c = baseline_full(static_cast<std::size_t>(state.range(0)));
     run_gets(state, c, 0, [](BaselineLru& c, const std::string& key) { return c.get(key); });
+}
+void BM_GetSharedHit_Heapwise(benchmark::State& state) {
+    auto& c = heapwise_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, 0, [](heapwise::Cache& c, const std::string& key) { return c.get_shared(key); });
+}
+void BM_GetSharedHit_Baseline(benchmark::State& state) {
+    auto& c = baseline_shared_full(static_cast<std::size_t>(state.range(0)));
+    run_gets(state, c, 0, [](BaselineSharedLru& c, const std::string& key) { return c.get(key); });
 }
 void BM_GetMiss_Heapwise(benchmark::State& state) {
     auto& c = heapwise_full(static_cast<std::size_t>(state.range(0)));
@@ -157,6 +171,8 @@ void BM_ZipfHitRatio_Baseline(benchmark::State& state) {
 
 BENCHMARK(BM_GetHit_Heapwise)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_GetHit_Baseline)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetSharedHit_Heapwise)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_GetSharedHit_Baseline)->Arg(10'000)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_GetMiss_Heapwise)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_GetMiss_Baseline)->Arg(kKeys)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_SetEvict_Heapwise)->Threads(1)->Threads(2)->UseRealTime();

@@ -4,6 +4,8 @@
 //   for n in 0 200000; do valgrind --tool=cachegrind --cache-sim=yes
 //       --cachegrind-out-file=/dev/null build/bench/cache/cache_count heapwise hit100k $n
 //       2>&1 | grep -E 'I +refs|D1 +misses|LLd misses'; done   (one line)
+// Implementations: heapwise (get: an owned copy), heapwise_shared (get_shared: a handle),
+// baseline (list + map + mutex, copies), baseline_shared (the same storing shared_ptr values).
 // Cases: hit10k, hit100k (get of a present key among 10k / 100k), miss (absent key, 100k held),
 // setevict (set of a random key among 200k into a cache holding ~50k: nearly every set evicts),
 // zipf (cache_bench's Zipf workload: get, set on a miss; 200k accesses warm it first, N <= 1M).
@@ -12,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -22,6 +25,13 @@
 #include "heapwise/cache.hpp"
 
 namespace {
+
+// heapwise::Cache read through get_shared, for the shared-handle cases.
+struct SharedReads {
+    heapwise::Cache cache;
+    std::optional<heapwise::SharedBytes> get(const std::string& key) { return cache.get_shared(key); }
+    void set(const std::string& key, std::string value) { cache.set(key, std::string_view(value)); }
+};
 
 constexpr std::size_t kValue = 128;
 constexpr std::size_t kUniverse = 200'000;
@@ -76,12 +86,15 @@ std::size_t run(C& cache, const std::vector<std::string>& keys, std::string_view
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: cache_count heapwise|baseline hit10k|hit100k|miss|setevict|zipf N\n");
+        std::fprintf(stderr,
+                     "usage: cache_count heapwise|heapwise_shared|baseline|baseline_shared "
+                     "hit10k|hit100k|miss|setevict|zipf N\n");
         return 2;
     }
     const std::string_view impl = argv[1], op = argv[2];
     const std::size_t n = std::strtoull(argv[3], nullptr, 10);
-    if ((impl != "heapwise" && impl != "baseline") ||
+    if ((impl != "heapwise" && impl != "baseline" && impl != "heapwise_shared" &&
+         impl != "baseline_shared") ||
         (op != "hit10k" && op != "hit100k" && op != "miss" && op != "setevict" && op != "zipf") ||
         (op == "zipf" && n > kZipfMax)) {
         std::fprintf(stderr, "cache_count: unknown implementation or case\n");
@@ -99,8 +112,14 @@ int main(int argc, char** argv) {
     if (impl == "heapwise") {
         heapwise::Cache cache({.max_memory = budget, .max_disk = 0});
         r = run(cache, keys, op, n, held);
-    } else {
+    } else if (impl == "heapwise_shared") {
+        SharedReads reads{heapwise::Cache({.max_memory = budget, .max_disk = 0})};
+        r = run(reads, keys, op, n, held);
+    } else if (impl == "baseline") {
         heapwise_bench::BaselineLru cache(budget);
+        r = run(cache, keys, op, n, held);
+    } else {
+        heapwise_bench::BaselineSharedLru cache(budget);
         r = run(cache, keys, op, n, held);
     }
     std::printf("%s %s n=%zu result=%zu\n", argv[1], argv[2], n, r);
