@@ -12,6 +12,7 @@
 #include <string>
 
 #include "capi_guard.hpp"
+#include "cache_shared.hpp"
 #include "capi_handles.hpp"
 #include "heapwise/cache.hpp"
 #include "heapwise/heapwise.h"
@@ -168,6 +169,37 @@ HEAPWISE_API heapwise_status heapwise_cache_get_into(heapwise_cache_t* cache, co
         *value_len = l.size;
         return HEAPWISE_OK;
     });
+}
+
+HEAPWISE_API heapwise_status heapwise_cache_get_shared(heapwise_cache_t* cache, const void* key,
+                                                       size_t key_len, void* buf, size_t buf_cap,
+                                                       size_t* value_len, heapwise_value_t** value,
+                                                       const void** data) {
+    constexpr const char* what = "heapwise_cache_get_shared";
+    HW_CAPI_REQUIRE(cache != nullptr && value_len != nullptr && value != nullptr && data != nullptr,
+                    what);
+    HW_CAPI_REQUIRE(valid_span(key, key_len), what);
+    *value_len = 0;
+    *value = nullptr;
+    *data = nullptr;
+    return guarded(what, [&] {
+        const auto span = heapwise::api::out_span(buf, buf_cap);
+        std::optional<heapwise::SharedBytes> v = cache->cache.get_shared(as_view(key, key_len));
+        if (!v) return HEAPWISE_NOT_FOUND;
+        *value_len = v->size();
+        if (v->size() <= span.size()) {  // small: a copy in the caller's buffer, no reference
+            if (!v->empty()) std::memcpy(span.data(), v->data(), v->size());
+            *data = span.data();
+        } else {
+            *data = v->data();
+            *value = static_cast<heapwise_value_t*>(heapwise::api::SharedAccess::into_raw(std::move(*v)));
+        }
+        return HEAPWISE_OK;
+    });
+}
+
+HEAPWISE_API void heapwise_value_release(heapwise_value_t* value) {
+    if (value != nullptr) heapwise::api::SharedAccess::release_raw(value);
 }
 
 HEAPWISE_API heapwise_status heapwise_cache_erase(heapwise_cache_t* cache, const void* key,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <utility>
 
 #include "cache_entry.hpp"
 #include "heapwise/bytes.hpp"
@@ -34,6 +35,17 @@ struct SharedAccess {
         b.size_ = e->value_size;
         b.owner_ = e;
         return b;
+    }
+    // The C ABI's reference (heapwise_value_t): a handle reduced to its owner, the count it
+    // holds moving along, and back.
+    static void* into_raw(SharedBytes&& b) noexcept {
+        b.data_ = nullptr;
+        b.size_ = 0;
+        return std::exchange(b.owner_, nullptr);
+    }
+    static void release_raw(void* owner) noexcept {
+        SharedBytes b;
+        b.owner_ = owner;  // its destructor drops the reference
     }
     // A handle that owns `value` alone (a disk read not promoted into memory): its buffer is
     // taken over, not copied. Throws std::bad_alloc.

@@ -73,6 +73,9 @@ HEAPWISE_API size_t heapwise_struct_size(const char* name);
 /* ---- Cache ---------------------------------------------------------------------------------- */
 
 typedef struct heapwise_cache heapwise_cache_t;
+/* A reference on a cached value (heapwise_cache_get_shared): the bytes it points at stay valid and
+ * unchanged until heapwise_value_release, whatever happens to the cache meanwhile. */
+typedef struct heapwise_value heapwise_value_t;
 
 /* What to do with a value larger than the whole memory budget. */
 enum { HEAPWISE_OVERSIZE_TO_DISK = 0, HEAPWISE_OVERSIZE_REFUSE = 1 };
@@ -175,6 +178,16 @@ HEAPWISE_API heapwise_status heapwise_cache_get_alloc(heapwise_cache_t* cache, c
 HEAPWISE_API heapwise_status heapwise_cache_get_into(heapwise_cache_t* cache, const void* key,
                                                      size_t key_len, void* buf, size_t buf_cap,
                                                      void** value_alloc, size_t* value_len);
+/* One lookup, no copy of a large value: copies the value into buf when it fits (*value = NULL,
+ * *data = buf), otherwise returns in *value a reference on the cached value itself and in *data
+ * its bytes, valid until heapwise_value_release(*value) (even if the entry is evicted, replaced
+ * or erased, or the cache destroyed meanwhile). *value_len is the value's length either way. */
+HEAPWISE_API heapwise_status heapwise_cache_get_shared(heapwise_cache_t* cache, const void* key,
+                                                       size_t key_len, void* buf, size_t buf_cap,
+                                                       size_t* value_len, heapwise_value_t** value,
+                                                       const void** data);
+/* Drops a reference from heapwise_cache_get_shared, from any thread. NULL is fine. */
+HEAPWISE_API void heapwise_value_release(heapwise_value_t* value);
 /* OK when the key was present (and is now gone), NOT_FOUND otherwise. */
 HEAPWISE_API heapwise_status heapwise_cache_erase(heapwise_cache_t* cache, const void* key,
                                                   size_t key_len);

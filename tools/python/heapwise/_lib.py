@@ -190,6 +190,9 @@ _proto("heapwise_cache_set", _st, c_void_p, c_void_p, c_size_t, c_void_p, c_size
        c_uint64)
 _proto("heapwise_cache_get_into", _st, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t,
        _P(c_void_p), _P(c_size_t))
+_proto("heapwise_cache_get_shared", _st, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t,
+       _P(c_size_t), _P(c_void_p), _P(c_void_p))
+_proto("heapwise_value_release", None, c_void_p)
 _proto("heapwise_cache_get_alloc", _st, c_void_p, c_void_p, c_size_t, _P(c_void_p),
        _P(c_size_t))
 _proto("heapwise_cache_erase", _st, c_void_p, c_void_p, c_size_t)

@@ -118,10 +118,14 @@ class _Scratch:
         self.grow(64 * 1024)
         self.out_len = c_size_t()
         self.out_alloc = c_void_p()
+        self.out_value = c_void_p()  # heapwise_value_t*: a reference on a large cached value
+        self.out_data = c_void_p()
         # Made once: building byref() objects and converting arrays costs more per call than
         # the lookup itself.
         self.p_len = byref(self.out_len)
         self.p_alloc = byref(self.out_alloc)
+        self.p_value = byref(self.out_value)
+        self.p_data = byref(self.out_data)
 
     def grow(self, cap):
         self.raw = bytearray(cap)
@@ -216,18 +220,26 @@ class Cache:
         b = self._buf
         if b.busy:  # called from a listener inside this thread's get_many
             b = _Scratch()
-        st = lib.heapwise_cache_get_into(self._handle(), k, len(k), b.addr, b.cap, b.p_alloc,
-                                         b.p_len)
+        # Values up to the scratch buffer's size are copied into it; a larger one is read in
+        # place through a reference on the cached value (one copy, into the result, instead of
+        # three), released at once.
+        st = lib.heapwise_cache_get_shared(self._handle(), k, len(k), b.addr, b.cap, b.p_len,
+                                           b.p_value, b.p_data)
         if st == _lib.NOT_FOUND:
             return default
         _lib.check(st, f"get {key!r}")
         n = b.out_len.value
-        if b.out_alloc.value:
+        if b.out_value.value:
             try:
-                data = ctypes.string_at(b.out_alloc.value, n)
+                p = b.out_data.value
+                tag = ctypes.c_ubyte.from_address(p).value
+                if tag == 0:
+                    return ctypes.string_at(p + 1, n - 1)
+                # Released before the reference: nothing can read through it afterwards.
+                with memoryview((ctypes.c_char * n).from_address(p)) as raw, raw.cast("B") as v:
+                    return _decode(v)
             finally:
-                lib.heapwise_free(b.out_alloc.value)
-            return _decode(data)
+                lib.heapwise_value_release(b.out_value.value)
         view = b.view
         return bytes(view[1:n]) if n and view[0] == 0 else _decode(view[:n])
 

@@ -95,6 +95,50 @@ class CacheBasics(unittest.TestCase):
         self.cache["big"] = big
         self.assertEqual(self.cache["big"], big)
 
+    def test_values_around_the_scratch_size_from_memory_and_disk(self):
+        # Up to 64 KiB (tag byte included) a value is copied into the scratch buffer; above it,
+        # read through a reference on the cached value (heapwise_cache_get_shared).
+        c = self.cache
+        sizes = [64 * KiB - 2, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, MiB + 3]
+        for i, n in enumerate(sizes):
+            c.set(f"b{n}", payload(i, n))
+            c.set(f"p{n}", {"n": n, "data": payload(i + 100, n)})
+        c.set("disk", payload(7, 200 * KiB), force_disk=True)
+        for i, n in enumerate(sizes):
+            self.assertEqual(c.get(f"b{n}"), payload(i, n))
+            self.assertEqual(c.get(f"p{n}"), {"n": n, "data": payload(i + 100, n)})
+        self.assertEqual(c.get("disk"), payload(7, 200 * KiB))
+        self.assertEqual(c.stats()["disk_hits"], 1)
+
+    def test_a_shared_reference_outlives_erase_clear_and_the_cache(self):
+        import ctypes
+        from heapwise._lib import lib
+        big = payload(3, 100 * KiB)
+        c = Cache(max_memory=4 * MiB, max_disk=0)
+        c.set(b"k", big)  # stored with this module's one-byte tag in front
+        n, value, data = ctypes.c_size_t(), ctypes.c_void_p(), ctypes.c_void_p()
+        small = ctypes.create_string_buffer(16)
+        st = lib.heapwise_cache_get_shared(c._handle(), b"k", 1, small, 16, ctypes.byref(n),
+                                           ctypes.byref(value), ctypes.byref(data))
+        self.assertEqual(st, 0)
+        self.assertEqual(n.value, len(big) + 1)
+        self.assertTrue(value.value)  # did not fit 16 bytes: a reference
+        self.assertTrue(c.delete(b"k"))
+        c.clear()
+        c.close()
+        self.assertEqual(ctypes.string_at(data.value + 1, n.value - 1), big)
+        lib.heapwise_value_release(value.value)
+        lib.heapwise_value_release(None)
+        # A value that fits is copied and hands out no reference.
+        with Cache(max_memory=MiB, max_disk=0) as c2:
+            c2.set(b"s", b"tiny")
+            st = lib.heapwise_cache_get_shared(c2._handle(), b"s", 1, small, 16, ctypes.byref(n),
+                                               ctypes.byref(value), ctypes.byref(data))
+            self.assertEqual(st, 0)
+            self.assertIsNone(value.value)
+            self.assertEqual(data.value, ctypes.addressof(small))
+            self.assertEqual(small.raw[:n.value], b"\x00tiny")
+
     def test_stats_counts_hits_misses_and_bytes(self):
         c = self.cache
         c["x"] = payload(1, 1000)
