@@ -2,7 +2,7 @@
 // shard (bits 40 and up, up to 4096 shards) and the table slot (the low bits) — for key shapes
 // scrapers use (URLs differing in a number, sequential ids, short keys, long keys), by a
 // chi-square test over 200 000 keys per shape; and its values stay those persistent spill
-// directories were written with (file names carry them).
+// directories were written with (file names carry them); the probe's inline key compare.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cache_hash.hpp"
+#include "cache_table.hpp"
 
 using heapwise::api::hash_key;
 
@@ -78,5 +79,22 @@ TEST_CASE("the key hash keeps the values persistent spill files are named with",
     for (auto [key, h] : known) {
         INFO(key);
         REQUIRE(hash_key(key) == h);
+    }
+}
+
+TEST_CASE("the probe's key compare finds every differing byte at every length", "[cache][hash]") {
+    // EntryTable::same_key compares up to 64 bytes inline in overlapping 16-byte words: a byte
+    // missed by the overlap would make two keys with one hash the same key.
+    for (std::size_t n = 0; n <= 80; ++n) {
+        std::string a(n, '\0');
+        for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+        std::string b = a;
+        REQUIRE(heapwise::api::EntryTable::same_key(a.data(), b.data(), n));
+        for (std::size_t i = 0; i < n; ++i) {
+            b[i] ^= 0x01;
+            INFO("length " << n << ", byte " << i);
+            REQUIRE_FALSE(heapwise::api::EntryTable::same_key(a.data(), b.data(), n));
+            b[i] = a[i];
+        }
     }
 }
