@@ -26,14 +26,7 @@ std::atomic_ref<std::uint32_t> refs_of(api::Entry* e) noexcept {
 
 namespace api {
 
-void drop_cache_ref(Entry* e) noexcept {
-    // No handle can be taken any more (e is unreachable and every read section that could see it
-    // has ended), so a count of 1 is final: the common case frees without an RMW. Acquire pairs
-    // with the releases of handles dropped before.
-    if (refs_of(e).load(std::memory_order_acquire) == 1) {
-        Entry::destroy(e);
-        return;
-    }
+void drop_cache_ref_shared(Entry* e) noexcept {
     // Counted before the drop, so the last handle's note_freed never comes first.
     const std::size_t bytes = held_bytes(e);
     note_held(bytes);

@@ -20,9 +20,20 @@ inline std::size_t held_bytes(const Entry* e) noexcept {
     return e->block_usable() + (e->external ? mem_usable(e->data, e->value_alloc) : 0);
 }
 
+// The cache's side when handles still hold e (cache_shared.cpp).
+void drop_cache_ref_shared(Entry* e) noexcept;
+
 // The cache's side: called where it would otherwise free e (after reclamation made it safe, so no
-// new handle can appear). Frees e now, or leaves it to the last handle.
-void drop_cache_ref(Entry* e) noexcept;
+// new handle can appear). Frees e now, or leaves it to the last handle. No handle can be taken
+// any more, so a count of 1 is final: the common case frees without an RMW or a call. Acquire
+// pairs with the releases of handles dropped before.
+inline void drop_cache_ref(Entry* e) noexcept {
+    if (std::atomic_ref<std::uint32_t>(e->refs).load(std::memory_order_acquire) == 1) {
+        Entry::destroy(e);
+    } else {
+        drop_cache_ref_shared(e);
+    }
+}
 
 struct SharedAccess {
     // A new handle on e's value. e must be reachable by the caller: found in a table inside a
