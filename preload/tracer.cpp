@@ -237,7 +237,8 @@ int Tracer::snapshot(const char* label, format::MarkerSource source, std::uint64
 }
 
 void Tracer::snapshot_from_signal() noexcept {
-    g.signal_snapshots.fetch_add(1, std::memory_order_relaxed);
+    // Release: the writer's acquire exchange then sees this thread's earlier ring pushes.
+    g.signal_snapshots.fetch_add(1, std::memory_order_release);
 }
 
 void Tracer::thread_named(pthread_t thread, const char* name) noexcept {

@@ -82,6 +82,9 @@ struct Control {
     std::atomic<std::uint64_t> through_ns{0};
     StackId last_stack = StackId::kNone;
     std::uint64_t live_from = UINT64_MAX;  // this round's live_from_ns()
+    // Snapshot signals counted before this round's clock read, and that clock (see round()).
+    std::uint64_t round_signals = 0;
+    std::uint64_t round_w = 0;
     std::atomic<std::uint64_t> events{0}, allocs{0}, frees{0}, bytes_allocated{0}, lost{0},
         stacks{0}, threads{0};
 };
@@ -303,6 +306,11 @@ void emit_lost(ThreadState* ts, std::uint64_t t) noexcept {
 
 // One merge round; returns the number of events emitted.
 std::uint64_t round(bool final) noexcept {
+    // A signal counted here was raised before w is read below, so every event its thread made
+    // before raising it has t < w and is emitted this round: the marker, written after the round,
+    // follows them in the file. Counting the signals after the round instead could put a marker
+    // before an allocation that preceded the signal.
+    c.round_signals += g.signal_snapshots.exchange(0, std::memory_order_acquire);
 #if defined(__SANITIZE_THREAD__)
     // TSan does not model fences; a seq_cst RMW is the same full barrier on x86.
     static std::atomic<int> fence_word{0};
@@ -311,6 +319,7 @@ std::uint64_t round(bool final) noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
     const std::uint64_t w = final ? UINT64_MAX : sys::now_ns();
+    c.round_w = w;
     c.live_from = live_from_ns();  // after w: see live_enable()
     std::size_t n = 0;
     for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
@@ -389,6 +398,12 @@ std::uint64_t round(bool final) noexcept {
 // Records stamped by the writer itself, after a round: every event before `now` is out.
 void writer_records(std::uint64_t now) noexcept {
     BlockEncoder& enc = c.w->enc;
+    // Signal markers first, stamped with the round's w: after every event emitted this round,
+    // before the next round's (the encoder clamps a time earlier than the last record's).
+    const std::uint64_t signal_t = ticks(c.round_w < now ? c.round_w : now);
+    for (; c.round_signals > 0; --c.round_signals) {
+        enc.marker(signal_t, 0, format::MarkerSource::kSignal, "signal");
+    }
     const std::uint64_t t = ticks(now);
     for (ThreadState* ts = g.threads.load(std::memory_order_acquire); ts != nullptr; ts = ts->next) {
         emit_lost(ts, t);
@@ -397,9 +412,6 @@ void writer_records(std::uint64_t now) noexcept {
     if (after_exit != 0) {
         enc.lost(t, 0, 0, 0, 0);  // kind unknown: counted in End.lost_events
         bump(c.lost, after_exit);
-    }
-    for (std::uint64_t s = g.signal_snapshots.exchange(0, std::memory_order_relaxed); s > 0; --s) {
-        enc.marker(t, 0, format::MarkerSource::kSignal, "signal");
     }
     const Options& o = g.options;
     if (o.snapshot_every_ns != 0 && now - c.last_period_ns >= o.snapshot_every_ns) {
@@ -501,6 +513,7 @@ bool writer_start(int fd) noexcept {
     encode_process_info(c.w->enc, kTickNs);
     c.w->modules.rescan(c.w->enc, 0);
     c.last_rescan_ns = c.last_flush_ns = c.last_rss_ns = c.last_period_ns = sys::now_ns();
+    c.round_signals = 0;
     if (!c.w->enc.ok() || !c.w->file.write_block(c.w->enc.bytes())) {
         // header, ProcessInfo and modules go to disk before the program goes on
         LogLine() << "cannot write trace file " << g.path << ": "
