@@ -114,6 +114,27 @@ struct Free {
     FreeFn fn = FreeFn::kFree;
 };
 
+// An Alloc or a Free as one type, so a run of them fits one array: the decoder hands runs of
+// kAlloc and kFree records to a visitor that takes them (on_heap_events, record_decoder.hpp).
+struct HeapEvent {
+    std::uint64_t time_ns = 0;
+    std::uint64_t addr = 0;
+    std::uint64_t size = 0;  // an Alloc's; 0 for a Free
+    ThreadId thread{};
+    StackId stack{};         // an Alloc's; 0 for a Free
+    bool is_alloc = false;
+    std::uint8_t fn = 0;     // AllocFn or FreeFn
+
+    static HeapEvent of(const Alloc& e) noexcept {
+        return {e.time_ns, e.addr, e.size, e.thread, e.stack, true, static_cast<std::uint8_t>(e.fn)};
+    }
+    static HeapEvent of(const Free& e) noexcept {
+        return {e.time_ns, e.addr, 0, e.thread, StackId{}, false, static_cast<std::uint8_t>(e.fn)};
+    }
+    Alloc as_alloc() const noexcept { return {time_ns, thread, addr, size, stack, static_cast<AllocFn>(fn)}; }
+    Free as_free() const noexcept { return {time_ns, thread, addr, static_cast<FreeFn>(fn)}; }
+};
+
 // realloc(addr, n) failed: the kFree(addr, kRealloc) just before is undone; addr is live again.
 struct ReallocFailed {
     std::uint64_t time_ns = 0;

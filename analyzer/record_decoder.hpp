@@ -5,6 +5,7 @@
 // (record_fast_path.hpp) that hands anything unusual to the checked decoder, so errors are the same.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <type_traits>
@@ -62,14 +63,63 @@ void decode_checked(BlockPosition& pos, std::uint64_t block_offset, DecodeState&
                     EventVisitor& visitor);
 }  // namespace detail
 
+// A visitor that takes runs of heap events: on_heap_events(span<const HeapEvent>) receives each
+// run of kAlloc and kFree records the fast path decoded (at most kHeapBatch, in file order, never
+// across another kind of record), so it can look ahead within the run (prefetch). Records the
+// checked decoder takes still arrive one by one through on_alloc and on_free.
+template <class V>
+concept HeapBatchVisitor = requires(V& v, std::span<const HeapEvent> events) {
+    v.on_heap_events(events);
+};
+inline constexpr std::size_t kHeapBatch = 64;
+
+namespace detail {
+template <class V>
+void decode_block_batched(std::span<const std::uint8_t> records, std::uint64_t block_offset,
+                          DecodeState& state, V& visitor) {
+    using K = format::RecordKind;
+    BlockPosition pos{records.data(), records.data(), records.data() + records.size()};
+    HeapEvent batch[kHeapBatch];
+    while (pos.p != pos.end) {
+        std::size_t n = 0;
+        while (n < kHeapBatch && static_cast<std::size_t>(pos.end - pos.p) >= kFastPathMargin) {
+            const std::uint8_t kind = *pos.p;
+            if (kind == static_cast<std::uint8_t>(K::kAlloc)) {
+                Alloc e;
+                if (!fast_alloc(pos, state.tick_ns, e)) break;
+                batch[n++] = HeapEvent::of(e);
+            } else if (kind == static_cast<std::uint8_t>(K::kFree)) {
+                Free e;
+                if (!fast_free(pos, state.tick_ns, e)) break;
+                batch[n++] = HeapEvent::of(e);
+            } else {
+                break;
+            }
+        }
+        if (n != 0) {
+            visitor.on_heap_events(std::span<const HeapEvent>(batch, n));
+            state.records += n;
+            if (n == kHeapBatch) continue;
+        }
+        if (pos.p == pos.end) break;
+        decode_checked(pos, block_offset, state, visitor);
+    }
+}
+}  // namespace detail
+
 // decode_block for a visitor of static type V (EventVisitor or a class derived from it), with the
 // same events, order and errors. When V is `final`, its on_alloc and on_free are called directly
-// and may be inlined into the decoding loop (the per-event virtual call is gone); the other kinds
+// and may be inlined into the decoding loop (the per-event virtual call is gone); a
+// HeapBatchVisitor gets the fast path's runs through on_heap_events instead; the other kinds
 // still go through the virtual interface. TraceReader::read_with(V&) reads a whole file this way.
 template <class V>
 void decode_block_with(std::span<const std::uint8_t> records, std::uint64_t block_offset,
                        DecodeState& state, V& visitor) {
     static_assert(std::is_base_of_v<EventVisitor, V>, "V must derive from EventVisitor");
+    if constexpr (HeapBatchVisitor<V>) {
+        detail::decode_block_batched(records, block_offset, state, visitor);
+        return;
+    }
     using K = format::RecordKind;
     detail::BlockPosition pos{records.data(), records.data(), records.data() + records.size()};
     while (pos.p != pos.end) {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,9 @@ struct TraceStats {
     static constexpr std::size_t kMaxLabels = 1000;
 };
 
-// The visitor that fills TraceStats; pass it to TraceReader::read. The heap events are inline so
-// a reader that calls a final visitor directly pays no call per event.
+// The visitor that fills TraceStats; pass it to TraceReader::read (or read_with, which hands it
+// runs of heap events). The heap events are inline so a reader that calls a final visitor
+// directly pays no call per event.
 class StatsBuilder final : public EventVisitor {
 public:
     void on_process_info(const ProcessInfo& e) override;
@@ -85,6 +87,20 @@ public:
             ++frees_by_fn_[static_cast<std::size_t>(e.fn)];
         }
         heap_.free(e);
+    }
+    // The decoder's runs of allocs and frees (HeapBatchVisitor): the same figures as on_alloc
+    // and on_free one by one, with the address table's slots prefetched ahead.
+    void on_heap_events(std::span<const HeapEvent> events) {
+        heap_.apply(events, [this](const HeapEvent& e) {
+            timed(e.time_ns);
+            if (e.is_alloc) {
+                ++allocs_by_fn_[e.fn];
+            } else if (e.addr == 0) {
+                ++frees_null_;
+            } else {
+                ++frees_by_fn_[e.fn];
+            }
+        });
     }
     void on_realloc_failed(const ReallocFailed& e) override {
         timed(e.time_ns);

@@ -1,5 +1,6 @@
-// The replay's flat tables, its hot path (never allocate per event). AddrMap: address -> value for
-// the live blocks, open addressing with linear probing and backward-shift deletion (no tombstones,
+// The replay's flat tables, its hot path (never allocate per event). AddrMap: address -> any value
+// (the live blocks themselves are in block_table.hpp, which keeps its rare oversized ones here),
+// open addressing with linear probing and backward-shift deletion (no tombstones,
 // so a long churn of allocs and frees never degrades probing); address 0 is kept beside the table
 // because 0 marks an empty slot; memory follows the most blocks live at once (grows at 1/2 load).
 // DenseTable: small dense ids (stacks, threads) -> value in a vector, with a map for ids far
@@ -20,10 +21,13 @@ public:
     std::size_t size() const noexcept { return size_ + (has_zero_ ? 1 : 0); }
 
     Value* find(std::uint64_t key) noexcept {
+        return const_cast<Value*>(static_cast<const AddrMap&>(*this).find(key));
+    }
+    const Value* find(std::uint64_t key) const noexcept {
         if (key == 0) return has_zero_ ? &zero_ : nullptr;
         if (slots_.empty()) return nullptr;
         for (std::size_t i = home(key);; i = (i + 1) & mask_) {
-            Slot& s = slots_[i];
+            const Slot& s = slots_[i];
             if (s.key == key) return &s.value;
             if (s.key == 0) return nullptr;
         }
@@ -145,7 +149,21 @@ public:
 
     Value& get(Id id) {
         const auto i = static_cast<std::size_t>(id);
-        if (i < dense_.size()) return dense_[i];
+        if (i < dense_.size()) [[likely]] return dense_[i];
+        return get_new(i);
+    }
+
+    template <class F>
+    void for_each(F&& f) const {
+        for (std::size_t i = 0; i < dense_.size(); ++i) f(static_cast<Id>(i), dense_[i]);
+        for (const auto& [i, v] : sparse_) f(static_cast<Id>(i), v);
+    }
+
+private:
+    static constexpr std::size_t kSlack = 1024;
+
+    // Out of line: the hot callers inline only the dense lookup above.
+    [[gnu::noinline]] Value& get_new(std::size_t i) {
         if (i > dense_.size() * 2 + kSlack) return sparse_[i];
         dense_.resize(i + 1);
         for (auto it = sparse_.begin(); it != sparse_.end();) {  // ids the dense range now covers
@@ -159,14 +177,6 @@ public:
         return dense_[i];
     }
 
-    template <class F>
-    void for_each(F&& f) const {
-        for (std::size_t i = 0; i < dense_.size(); ++i) f(static_cast<Id>(i), dense_[i]);
-        for (const auto& [i, v] : sparse_) f(static_cast<Id>(i), v);
-    }
-
-private:
-    static constexpr std::size_t kSlack = 1024;
     std::vector<Value> dense_;
     std::unordered_map<std::size_t, Value> sparse_;
 };

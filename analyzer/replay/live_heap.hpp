@@ -6,11 +6,14 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "analyzer/events.hpp"
 #include "analyzer/replay/addr_map.hpp"
+#include "analyzer/replay/block_table.hpp"
 #include "heapwise/sampling.hpp"
 
 namespace heapwise::analyzer {
@@ -81,7 +84,7 @@ public:
         t.last_alloc = e.addr;
         t.has_last_alloc = true;
         ++totals_.allocs;
-        const Block block{e.size, e.stack};
+        const LiveBlock block{e.size, e.stack};
         const bool counted = !internal(e.stack);
         if (counted) {
             const Weight w = weight(e.size);
@@ -92,11 +95,10 @@ public:
                 u.bytes_allocated += w.bytes;
             }
         }
-        auto [slot, inserted] = live_.try_emplace(e.addr, block);
-        if (!inserted) [[unlikely]] {  // the trace missed this address's free: its old block is gone
+        LiveBlock old;
+        if (live_.put(e.addr, block, old)) [[unlikely]] {  // the trace missed this address's free
             ++totals_.alloc_of_live;
-            remove_live(*slot);
-            *slot = block;
+            remove_live(old);
         }
         if (!counted) return false;
         add_live(block);
@@ -116,7 +118,7 @@ public:
         if (e.addr == 0) return;
         ++totals_.frees;
         const bool realloc = e.fn == FreeFn::kRealloc || e.fn == FreeFn::kReallocArray;
-        Block block;
+        LiveBlock block;
         const bool known = live_.take(e.addr, block);
         if (!known) [[unlikely]] {
             ++totals_.free_of_unknown;
@@ -143,8 +145,28 @@ public:
             return;
         }
         t->has_pending = false;
-        const Block b = t->pending.block;
-        if (t->pending.known && live_.try_emplace(e.addr, b).second && !internal(b.stack)) add_live(b);
+        const LiveBlock b = t->pending.block;
+        if (t->pending.known && live_.add(e.addr, b) && !internal(b.stack)) add_live(b);
+    }
+
+    // alloc() or free() for each event in order, with the same results, each event's slot in the
+    // address table prefetched kLookahead events ahead: on a table larger than the cache a probe
+    // otherwise waits on memory for every event. after(e) runs after each one.
+    static constexpr std::size_t kLookahead = 8;
+    template <std::size_t kAhead = kLookahead, class F>
+    void apply(std::span<const HeapEvent> events, F&& after) {
+        const std::size_t n = events.size();
+        for (std::size_t i = 0; i < n && i < kAhead; ++i) live_.prefetch(events[i].addr);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) live_.prefetch(events[i + kAhead].addr);
+            const HeapEvent& e = events[i];
+            if (e.is_alloc) {
+                alloc(e.as_alloc());
+            } else {
+                free(e.as_free());
+            }
+            after(e);
+        }
     }
 
     const LiveTotals& totals() const noexcept { return totals_; }
@@ -164,10 +186,7 @@ public:
     }
 
 private:
-    struct Block {
-        std::uint64_t size = 0;
-        StackId stack{};
-    };
+    using Block = LiveBlock;
     struct Weight {
         std::uint64_t bytes = 0;
         std::uint64_t count = 0;
@@ -244,7 +263,7 @@ private:
     bool keep_peak_ = false;
     std::uint64_t sample_interval_ = 0;
     LiveTotals totals_;
-    AddrMap<Block> live_;
+    BlockTable live_;
     DenseTable<StackId, StackSlot> by_stack_;    // stack ids are dense from 1
     DenseTable<ThreadId, ThreadState> threads_;  // thread indexes are dense from 0
     std::vector<StackId> internal_;              // one per tracing session; rarely more than one

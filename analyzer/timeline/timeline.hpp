@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,11 @@ public:
     void on_free(const Free& e) override {
         heap_.free(e);
         heap_changed(e.time_ns);
+    }
+    // The decoder's runs of allocs and frees (HeapBatchVisitor): as on_alloc and on_free one by
+    // one, with the address table's slots prefetched ahead.
+    void on_heap_events(std::span<const HeapEvent> events) {
+        heap_.apply(events, [this](const HeapEvent& e) { heap_changed(e.time_ns); });
     }
     void on_realloc_failed(const ReallocFailed& e) override {
         heap_.realloc_failed(e);

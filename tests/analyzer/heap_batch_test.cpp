@@ -1,0 +1,257 @@
+// The decoder's runs of heap events (HeapBatchVisitor, on_heap_events) against the same visitor
+// fed one event at a time: `heapwise stats` (StatsBuilder) and the timeline give exactly the same
+// figures both ways, on the golden traces (real programs, markers, several blocks) and on random
+// multi-block traces with markers, RSS samples, failed reallocs, records the fast path declines
+// (near a block's end, long varints), a bad record mid-block and a block with a broken crc. A
+// recording visitor checks the runs arrive in file order, split at every other kind of record.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "analyzer/timeline/timeline.hpp"
+#include "analyzer/trace_reader.hpp"
+#include "analyzer/trace_stats.hpp"
+#include "trace_bytes.hpp"
+
+using namespace heapwise;
+using namespace heapwise::analyzer;
+using test::Bytes;
+using test::RecordWriter;
+using K = format::RecordKind;
+
+static_assert(HeapBatchVisitor<StatsBuilder>);
+static_assert(HeapBatchVisitor<TimelineBuilder>);
+static_assert(!HeapBatchVisitor<EventVisitor>);
+
+namespace {
+
+// One block's records with its own time and address deltas (both start at 0 in each block).
+struct BlockWriter {
+    RecordWriter w;
+    std::uint64_t tick = 0;
+    std::uint64_t addr = 0;
+    void head(K kind, std::uint64_t t, std::uint32_t thread) {
+        w.kind(kind).var(t - tick).var(thread);
+        tick = t;
+    }
+    void at(std::uint64_t a) {
+        w.svar(static_cast<std::int64_t>(a - addr));
+        addr = a;
+    }
+};
+
+// A random trace of `blocks` blocks: a churn of allocations over a bounded set of addresses, frees
+// (some of unknown addresses, some of NULL), realloc frees (half of them failing), markers and RSS
+// samples; a few sizes of 4 GiB and more and stack ids beyond a slot's 24 bits.
+Bytes random_trace(std::uint64_t seed, int blocks, bool damage) {
+    std::mt19937_64 rng(seed);
+    Bytes file = test::file_header_bytes();
+    std::vector<std::uint64_t> live;
+    std::uint64_t t = 0;
+    for (int b = 0; b < blocks; ++b) {
+        BlockWriter bw;
+        if (b == 0) test::append(bw.w.out, test::process_info_record(1));
+        const int n = 500 + static_cast<int>(rng() % 3000);
+        for (int i = 0; i < n; ++i) {
+            const std::uint32_t thread = static_cast<std::uint32_t>(rng() % 3);
+            t += rng() % 4 == 0 ? rng() % 100000 : rng() % 3;
+            const unsigned op = static_cast<unsigned>(rng() % 1000);
+            if (op < 480 || live.empty()) {
+                const std::uint64_t a = 0x55550000ull + (rng() % 5000) * 16;
+                std::uint64_t size = 1 + rng() % 2000;
+                if (op % 97 == 0) size = (std::uint64_t{5} << 32) + rng() % 1000;
+                if (op % 151 == 0) size = std::uint64_t{1} << 41;
+                std::uint64_t stack = 1 + rng() % 30;
+                if (op % 89 == 0) stack = (1u << 24) + rng() % 5;
+                bw.head(K::kAlloc, t, thread);
+                bw.at(a);
+                bw.w.var(size).var(stack).u8(static_cast<std::uint8_t>(rng() % 3));
+                live.push_back(a);
+            } else if (op < 940) {
+                const std::size_t k = rng() % live.size();
+                const std::uint64_t a = op < 930 ? live[k] : 0x99990000ull + rng() % 64;
+                const bool realloc = op % 5 == 0;
+                bw.head(K::kFree, t, thread);
+                bw.at(a);
+                bw.w.u8(realloc ? 1 : 0);
+                if (realloc && rng() % 2 == 0) {
+                    bw.head(K::kReallocFailed, ++t, thread);
+                    bw.at(a);
+                }
+                live[k] = live.back();
+                live.pop_back();
+            } else if (op < 960) {
+                bw.head(K::kFree, t, thread);
+                bw.at(0);
+                bw.w.u8(0);
+            } else if (op < 970) {
+                bw.head(K::kMarker, t, thread);
+                bw.w.u8(0).str("m" + std::to_string(i));
+            } else if (op < 980) {
+                bw.w.kind(K::kRss).var(t - bw.tick).var(1000000 + rng() % 100000);
+                bw.tick = t;
+            } else {
+                // An alloc whose dt takes 9 bytes: the fast path's long varint.
+                t += std::uint64_t{1} << 57;
+                const std::uint64_t a = 0x66660000ull + (rng() % 100) * 16;
+                bw.head(K::kAlloc, t, thread);
+                bw.at(a);
+                bw.w.var(24).var(3).u8(0);
+                live.push_back(a);
+            }
+        }
+        if (damage && b == 2) {  // a thread id over 32 bits: a bad record after ~n events
+            bw.w.kind(K::kAlloc).var(1).var(std::uint64_t{1} << 40).svar(16).var(8).var(1).u8(0);
+            bw.head(K::kAlloc, t + 1, 0);
+            bw.at(0x12340);
+            bw.w.var(77).var(1).u8(0);  // never decoded: the rest of the block is lost
+        }
+        Bytes block = test::block_bytes(bw.w.out, b % 2 == 0);
+        if (damage && b == 4) block[block.size() - 5] ^= 0x40;  // payload byte: crc mismatch
+        test::append(file, block);
+    }
+    return file;
+}
+
+void require_same(const TraceStats& a, const TraceStats& b) {
+    CHECK(a.records == b.records);
+    CHECK(a.events == b.events);
+    CHECK(a.allocs == b.allocs);
+    CHECK(a.allocs_by_fn == b.allocs_by_fn);
+    CHECK(a.frees == b.frees);
+    CHECK(a.frees_by_fn == b.frees_by_fn);
+    CHECK(a.frees_null == b.frees_null);
+    CHECK(a.reallocs == b.reallocs);
+    CHECK(a.realloc_failed == b.realloc_failed);
+    CHECK(a.bytes_allocated == b.bytes_allocated);
+    CHECK(a.peak_live_bytes == b.peak_live_bytes);
+    CHECK(a.peak_live_blocks == b.peak_live_blocks);
+    CHECK(a.peak_time_ns == b.peak_time_ns);
+    CHECK(a.live_bytes == b.live_bytes);
+    CHECK(a.live_blocks == b.live_blocks);
+    CHECK(a.markers == b.markers);
+    CHECK(a.marker_labels == b.marker_labels);
+    CHECK(a.rss_samples == b.rss_samples);
+    CHECK(a.max_rss_bytes == b.max_rss_bytes);
+    CHECK(a.duration_ns == b.duration_ns);
+    CHECK(a.free_of_unknown == b.free_of_unknown);
+    CHECK(a.alloc_of_live == b.alloc_of_live);
+    CHECK(a.realloc_failed_unknown == b.realloc_failed_unknown);
+}
+
+// Every event as the batched reader delivers it, and the size of each run.
+class Recorder final : public EventVisitor {
+public:
+    std::vector<Event> events;
+    std::vector<std::size_t> runs;
+    void on_heap_events(std::span<const HeapEvent> run) {
+        runs.push_back(run.size());
+        for (const HeapEvent& e : run) {
+            if (e.is_alloc) {
+                events.emplace_back(e.as_alloc());
+            } else {
+                events.emplace_back(e.as_free());
+            }
+        }
+    }
+    void on_process_info(const ProcessInfo& e) override { events.emplace_back(e); }
+    void on_stack(const StackDef& e) override { events.emplace_back(e); }
+    void on_alloc(const Alloc& e) override { events.emplace_back(e); }
+    void on_free(const Free& e) override { events.emplace_back(e); }
+    void on_realloc_failed(const ReallocFailed& e) override { events.emplace_back(e); }
+    void on_marker(const Marker& e) override { events.emplace_back(e); }
+    void on_rss(const Rss& e) override { events.emplace_back(e); }
+    void on_end(const End& e) override { events.emplace_back(e); }
+};
+
+bool same_heap_event(const Event& a, const Event& b) {
+    if (a.index() != b.index()) return false;
+    if (const auto* x = std::get_if<Alloc>(&a)) {
+        const auto& y = std::get<Alloc>(b);
+        return x->time_ns == y.time_ns && x->thread == y.thread && x->addr == y.addr &&
+               x->size == y.size && x->stack == y.stack && x->fn == y.fn;
+    }
+    if (const auto* x = std::get_if<Free>(&a)) {
+        const auto& y = std::get<Free>(b);
+        return x->time_ns == y.time_ns && x->thread == y.thread && x->addr == y.addr && x->fn == y.fn;
+    }
+    return true;  // other kinds: their order is what matters here
+}
+
+// Reads path both ways and requires the same stats, timeline and summary; returns the runs seen.
+std::size_t check_both_ways(const std::filesystem::path& path) {
+    StatsBuilder one_by_one;
+    StatsBuilder batched;
+    const ReadSummary s1 = TraceReader(path).read(one_by_one);  // EventVisitor&: one call per event
+    const ReadSummary s2 = TraceReader(path).read_with(batched);
+    CHECK(s1.records == s2.records);
+    CHECK(s1.blocks == s2.blocks);
+    CHECK(s1.damaged == s2.damaged);
+    require_same(one_by_one.stats(), batched.stats());
+
+    TimelineBuilder t1;
+    TimelineBuilder t2;
+    TraceReader(path).read(t1);
+    TraceReader(path).read_with(t2);
+    const Timeline a = t1.finish();
+    const Timeline b = t2.finish();
+    CHECK(timeline_csv(a) == timeline_csv(b));
+    CHECK(a.heap_events == b.heap_events);
+    CHECK(a.peak_bytes == b.peak_bytes);
+    CHECK(a.peak_time_ns == b.peak_time_ns);
+    CHECK(a.end_bytes == b.end_bytes);
+
+    Recorder rec;
+    TraceReader(path).read_with(rec);
+    const TraceContents all = read_all(path);
+    std::vector<Event> expected;
+    for (const Event& e : all.events) {
+        if (std::holds_alternative<ProcessInfo>(e) || std::holds_alternative<StackDef>(e) ||
+            std::holds_alternative<Alloc>(e) || std::holds_alternative<Free>(e) ||
+            std::holds_alternative<ReallocFailed>(e) || std::holds_alternative<Marker>(e) ||
+            std::holds_alternative<Rss>(e) || std::holds_alternative<End>(e)) {
+            expected.push_back(e);
+        }
+    }
+    REQUIRE(rec.events.size() == expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) REQUIRE(same_heap_event(rec.events[i], expected[i]));
+    for (const std::size_t n : rec.runs) REQUIRE((n >= 1 && n <= kHeapBatch));
+    return rec.runs.size();
+}
+
+}  // namespace
+
+TEST_CASE("heap batches: random multi-block traces give the same stats and timeline both ways",
+          "[reader][batch]") {
+    for (const bool damage : {false, true}) {
+        for (const std::uint64_t seed : {11u, 12u, 13u}) {
+            test::TempDir dir;
+            test::write_file(dir / "r.hwt", random_trace(seed, 7, damage));
+            if (damage) {
+                TraceReader reader(dir / "r.hwt");
+                StatsBuilder s;
+                CHECK(reader.read_with(s).damaged == 2);  // the bad record and the broken crc
+            }
+            CHECK(check_both_ways(dir / "r.hwt") > 7);
+        }
+    }
+}
+
+TEST_CASE("heap batches: the golden traces give the same stats and timeline both ways",
+          "[reader][batch]") {
+    const char* data = std::getenv("HEAPWISE_TEST_DATA");
+    REQUIRE(data != nullptr);
+    int traces = 0;
+    for (const char* name : {"scraper.hwt", "scraper-80.hwt", "scraper-sampled.hwt", "scraper-slices.hwt"}) {
+        const std::filesystem::path p = std::filesystem::path(data) / name;
+        REQUIRE(std::filesystem::exists(p));
+        CHECK(check_both_ways(p) > 0);
+        ++traces;
+    }
+    CHECK(traces == 4);
+}
