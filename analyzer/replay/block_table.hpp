@@ -42,8 +42,11 @@ public:
     std::size_t overflowed() const noexcept { return overflow_.size(); }  // blocks in the side map
 
     // A hint: addr's home bucket, into the cache ahead of use.
+    // Unconditional (GCC 12 drops a __builtin_prefetch under an `if`): an empty table has mask_ 0,
+    // so this touches nothing but the null base, and a prefetch never faults.
     void prefetch(std::uint64_t addr) const noexcept {
-        if (buckets_ != 0) __builtin_prefetch(&table_[home(addr)], 1, 3);
+        const std::size_t b = home(addr) & mask_;
+        __builtin_prefetch(reinterpret_cast<const char*>(table_.get()) + b * sizeof(Bucket), 1, 3);
     }
 
     // Sets addr's block. True when addr was already live: its old block is put in *old.
@@ -239,7 +242,7 @@ private:
     std::unique_ptr<std::uint8_t[]> hops_;  // per bucket: keys living past it (their home is before)
     std::size_t buckets_ = 0;
     std::size_t mask_ = 0;
-    unsigned shift_ = 64;
+    unsigned shift_ = 63;  // any shift below 64 while the table is empty (only prefetch uses it)
     std::size_t size_ = 0;  // in table_ (address 0 apart)
     bool has_zero_ = false;
     LiveBlock zero_{};
