@@ -1,10 +1,12 @@
-// Block framing of a trace file: header checks, payload crc, zstd, and resynchronization.
-// Every size read from the file is checked before it is used to size a buffer or a read.
+// Block framing of a trace file: header checks, payload crc, the block codecs (zstd, LZ4), and
+// resynchronization. Every size read from the file is checked before it is used to size a buffer
+// or a read.
 #include "analyzer/block_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <lz4.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -20,6 +22,11 @@ namespace {
 namespace fmtns = heapwise::format;
 constexpr std::size_t kBlockHeaderSize = sizeof(fmtns::BlockHeader);
 constexpr std::uint32_t kMaxHeaderSize = 1u << 20;  // a FileHeader grown by minors stays small
+constexpr std::uint32_t kRaw = static_cast<std::uint32_t>(fmtns::BlockFlags::kRaw);
+constexpr std::uint32_t kZstd = static_cast<std::uint32_t>(fmtns::BlockFlags::kZstd);
+constexpr std::uint32_t kLz4 = static_cast<std::uint32_t>(fmtns::BlockFlags::kLz4);
+static_assert(ZSTD_COMPRESSBOUND(fmtns::kMaxBlockRawSize) <= fmtns::kMaxBlockStoredSize);
+static_assert(LZ4_COMPRESSBOUND(fmtns::kMaxBlockRawSize) <= fmtns::kMaxBlockStoredSize);
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -96,10 +103,13 @@ std::size_t BlockReader::read_at(std::uint64_t offset, void* buf, std::size_t n)
 bool BlockReader::plausible_header(const format::BlockHeader& h) const noexcept {
     if (h.magic != fmtns::kBlockMagic || h.header_crc != fmtns::block_header_crc(h)) return false;
     if (h.raw_size > fmtns::kMaxBlockRawSize) return false;
-    if (h.flags == static_cast<std::uint32_t>(fmtns::BlockFlags::kRaw)) return h.stored_size == h.raw_size;
-    if (h.flags == static_cast<std::uint32_t>(fmtns::BlockFlags::kZstd))
-        return h.stored_size > 0 && h.stored_size <= ZSTD_compressBound(fmtns::kMaxBlockRawSize);
-    return false;
+    switch (h.flags) {
+        case kRaw: return h.stored_size == h.raw_size;
+        case kZstd: return h.stored_size > 0 && h.stored_size <= ZSTD_COMPRESSBOUND(fmtns::kMaxBlockRawSize);
+        case kLz4: return h.stored_size > 0 && h.stored_size <= LZ4_COMPRESSBOUND(fmtns::kMaxBlockRawSize);
+        // A codec of a later minor: a block boundary all the same (next() skips and reports it).
+        default: return h.stored_size <= fmtns::kMaxBlockStoredSize;
+    }
 }
 
 std::uint64_t BlockReader::resync(std::uint64_t from) const {
@@ -159,6 +169,13 @@ BlockReader::Step BlockReader::next() {
                       at + 1);
     const std::uint64_t payload_at = at + kBlockHeaderSize;
     const std::uint64_t end = payload_at + h.stored_size;
+    if (h.flags >= fmtns::kBlockFlagsCount)
+        return damage(ErrorKind::kUnsupportedVersion, at,
+                      fmt::format("unsupported block at byte {}: codec {} is unknown to this reader "
+                                  "(trace version {}.{}, this reader reads up to {}.{}); block skipped",
+                                  at, h.flags, header_.version_major, header_.version_minor,
+                                  fmtns::kVersionMajor, fmtns::kVersionMinor),
+                      std::min(end, size_));
     if (end > size_)
         return damage(ErrorKind::kTruncated, at,
                       fmt::format("truncated at byte {}: the block at byte {} needs {} payload bytes, "
@@ -176,8 +193,25 @@ BlockReader::Step BlockReader::next() {
     Step s;
     s.kind = Step::Kind::kBlock;
     s.offset = at;
-    if (h.flags == static_cast<std::uint32_t>(fmtns::BlockFlags::kRaw)) {
+    if (h.flags == kRaw) {
         s.records = std::span<const std::uint8_t>(stored_.data(), stored_.size());
+    } else if (h.flags == kLz4) {
+        // Exactly raw_size bytes, no more and no less: a block whose content runs past raw_size
+        // fails inside LZ4_decompress_safe (output full), one that ends short returns fewer.
+        raw_.resize(h.raw_size);
+        const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored_.data()),
+                                          reinterpret_cast<char*>(raw_.data()),
+                                          static_cast<int>(stored_.size()), static_cast<int>(h.raw_size));
+        if (n < 0 || static_cast<std::uint32_t>(n) != h.raw_size)
+            return damage(ErrorKind::kCorruptBlock, at,
+                          n < 0 ? fmt::format("corrupt block at byte {}: lz4 block is malformed or "
+                                              "decodes to more than {} bytes",
+                                              at, h.raw_size)
+                                : fmt::format("corrupt block at byte {}: lz4 block decodes to {} "
+                                              "bytes, not {}",
+                                              at, n, h.raw_size),
+                          end);
+        s.records = std::span<const std::uint8_t>(raw_.data(), raw_.size());
     } else {
         const std::size_t frame = ZSTD_findFrameCompressedSize(stored_.data(), stored_.size());
         if (ZSTD_isError(frame) || frame != stored_.size())

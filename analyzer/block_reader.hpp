@@ -1,6 +1,7 @@
 // Reads a trace file block by block: validates the FileHeader, then each BlockHeader and payload
-// (magic, header crc, sizes, payload crc, zstd frame), and hands out the decompressed records of
-// one block at a time. Memory is one block (at most format::kMaxBlockRawSize plus its compressed
+// (magic, header crc, sizes, payload crc, zstd frame or LZ4 block), and hands out the decompressed
+// records of one block at a time. A block of a codec this reader does not know is reported as
+// kUnsupportedVersion and skipped. Memory is one block (at most format::kMaxBlockRawSize plus its compressed
 // form), whatever the file's size. On damage it reports a TraceError with the file offset and
 // resynchronizes at the next offset holding kBlockMagic with a valid header_crc.
 #pragma once

@@ -14,9 +14,10 @@ namespace heapwise::analyzer {
 enum class ErrorKind : std::uint8_t {
     kIo,                  // the file cannot be opened or read (errno text in the message)
     kNotATrace,           // empty file, or no heapwise magic at offset 0
-    kUnsupportedVersion,  // a newer major version, or a pointer size this reader cannot use
+    kUnsupportedVersion,  // a newer major version, a pointer size this reader cannot use, or
+                          // (as damage) a block of a codec a later minor added
     kCorruptHeader,       // the file header has the magic but impossible fields
-    kCorruptBlock,        // block header or payload fails its checks (magic, crc, sizes, zstd)
+    kCorruptBlock,        // block header or payload fails its checks (magic, crc, sizes, codec)
     kTruncated,           // the file ends inside the file header, a block header or a payload
     kBadRecord,           // a block's bytes pass their crc but a record in them is malformed
 };

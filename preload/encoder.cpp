@@ -1,10 +1,12 @@
 // BlockEncoder and TraceFileWriter (see encoder.hpp). Field order follows the comments of
-// trace_format.hpp exactly; keep them in step. zstd gets an mmap-backed allocator so the
-// writer thread never touches the traced malloc.
+// trace_format.hpp exactly; keep them in step. zstd gets an mmap-backed allocator and LZ4 an
+// mmap'd state (LZ4_compress_fast_extState allocates nothing) so the writer thread never touches
+// the traced malloc.
 #include "encoder.hpp"
 
 #include <errno.h>
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_customMem: keep zstd off the traced malloc
+#include <lz4.h>
 #include <zstd.h>
 
 #include <cstring>
@@ -269,10 +271,15 @@ void BlockEncoder::end(std::uint64_t t, const EndRecord& r) noexcept {
 
 // ---- TraceFileWriter ------------------------------------------------------------------------
 
-TraceFileWriter::TraceFileWriter(int level) noexcept : level_(level) {}
+TraceFileWriter::TraceFileWriter(int level) noexcept
+    : compression_(level > 0 ? env::Compression{format::BlockFlags::kZstd, level}
+                             : env::Compression{format::BlockFlags::kRaw, 0}) {}
+
+TraceFileWriter::TraceFileWriter(env::Compression compression) noexcept : compression_(compression) {}
 
 TraceFileWriter::~TraceFileWriter() {
     if (cctx_ != nullptr) ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+    sys::unmap_pages(lz4_state_, lz4_state_size_);
     sys::unmap_pages(out_, out_capacity_);
 }
 
@@ -284,17 +291,34 @@ bool TraceFileWriter::fail(int err) noexcept {
 bool TraceFileWriter::open(int fd) noexcept {
     fd_ = fd;
     if (fd < 0) return fail(EBADF);
-    if (level_ > 0) {
+    if (compression_.codec == format::BlockFlags::kZstd) {
         const ZSTD_customMem mem{zstd_alloc, zstd_free, nullptr};
         cctx_ = ZSTD_createCCtx_advanced(mem);
         if (cctx_ == nullptr) return fail(ENOMEM);
-        ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(cctx_), ZSTD_c_compressionLevel, level_);
+        ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(cctx_), ZSTD_c_compressionLevel, compression_.level);
         ZSTD_CCtx_setParameter(static_cast<ZSTD_CCtx*>(cctx_), ZSTD_c_checksumFlag, 0);
+    } else if (compression_.codec == format::BlockFlags::kLz4) {
+        lz4_state_size_ = sys::page_round(static_cast<std::size_t>(LZ4_sizeofState()));
+        lz4_state_ = sys::map_pages(lz4_state_size_);  // page-aligned, as LZ4 wants 8 bytes
+        if (lz4_state_ == nullptr) {
+            lz4_state_size_ = 0;
+            return fail(ENOMEM);
+        }
     }
     const format::FileHeader h = format::make_file_header();
     if (!sys::write_all(fd_, &h, sizeof(h))) return fail(errno);
     bytes_written_ += sizeof(h);
     return true;
+}
+
+// Grows the output buffer (whole mappings) to hold a compressed block of up to bound bytes.
+bool TraceFileWriter::ensure_out(std::size_t bound) noexcept {
+    if (bound <= out_capacity_) return true;
+    sys::unmap_pages(out_, out_capacity_);
+    out_capacity_ = sys::page_round(bound);
+    out_ = static_cast<std::uint8_t*>(sys::map_pages(out_capacity_));
+    if (out_ == nullptr) out_capacity_ = 0;
+    return out_ != nullptr;
 }
 
 bool TraceFileWriter::write_block(std::span<const std::uint8_t> raw) noexcept {
@@ -308,22 +332,24 @@ bool TraceFileWriter::write_block(std::span<const std::uint8_t> raw) noexcept {
     std::size_t stored = raw.size();
     h.flags = static_cast<std::uint32_t>(format::BlockFlags::kRaw);
     if (cctx_ != nullptr) {
-        const std::size_t bound = ZSTD_compressBound(raw.size());
-        if (bound > out_capacity_) {
-            sys::unmap_pages(out_, out_capacity_);
-            out_capacity_ = sys::page_round(bound);
-            out_ = static_cast<std::uint8_t*>(sys::map_pages(out_capacity_));
-            if (out_ == nullptr) {
-                out_capacity_ = 0;
-                return fail(ENOMEM);
-            }
-        }
+        if (!ensure_out(ZSTD_compressBound(raw.size()))) return fail(ENOMEM);
         const std::size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), out_, out_capacity_,
                                              raw.data(), raw.size());
         if (ZSTD_isError(n)) return fail(EIO);
         payload = out_;
         stored = n;
         h.flags = static_cast<std::uint32_t>(format::BlockFlags::kZstd);
+    } else if (lz4_state_ != nullptr) {
+        // raw.size() <= 16 MiB (checked above), so the sizes fit LZ4's ints.
+        const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
+        if (!ensure_out(static_cast<std::size_t>(bound))) return fail(ENOMEM);
+        const int n = LZ4_compress_fast_extState(lz4_state_, reinterpret_cast<const char*>(raw.data()),
+                                                 reinterpret_cast<char*>(out_), static_cast<int>(raw.size()),
+                                                 bound, 1);
+        if (n <= 0) return fail(EIO);
+        payload = out_;
+        stored = static_cast<std::size_t>(n);
+        h.flags = static_cast<std::uint32_t>(format::BlockFlags::kLz4);
     }
     h.stored_size = static_cast<std::uint32_t>(stored);
     h.payload_crc = format::crc32c(payload, stored);

@@ -1,7 +1,7 @@
 // Record encoder and trace file writer: the only code that produces the bytes of
 // include/heapwise/trace_format.hpp. BlockEncoder appends records to one block's raw payload
 // (time and address deltas restart at each reset()); TraceFileWriter writes the FileHeader and
-// zstd-compressed, crc32c-checksummed blocks to a file descriptor. Memory comes from mmap only,
+// compressed (zstd or LZ4) or raw, crc32c-checksummed blocks to a file descriptor. Memory comes from mmap only,
 // so the shim's writer thread can use both; the analyzer's tests use them to make real traces.
 // Stable API: readers' round-trip tests depend on it.
 #pragma once
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "heapwise/trace_format.hpp"
+#include "heapwise/tracer_env.hpp"
 
 namespace heapwise::preload {
 
@@ -119,6 +120,8 @@ class TraceFileWriter {
 public:
     // level: zstd level (1 by default); 0 writes raw (uncompressed) blocks.
     explicit TraceFileWriter(int level = 1) noexcept;
+    // Any codec: kRaw, kZstd (compression.level) or kLz4.
+    explicit TraceFileWriter(env::Compression compression) noexcept;
     ~TraceFileWriter();
     TraceFileWriter(const TraceFileWriter&) = delete;
     TraceFileWriter& operator=(const TraceFileWriter&) = delete;
@@ -133,10 +136,14 @@ public:
 private:
     bool fail(int err) noexcept;
 
+    bool ensure_out(std::size_t bound) noexcept;
+
     int fd_ = -1;
-    int level_;
+    env::Compression compression_;
     int error_ = 0;
-    void* cctx_ = nullptr;  // ZSTD_CCtx*, allocated through mmap
+    void* cctx_ = nullptr;       // ZSTD_CCtx*, allocated through mmap
+    void* lz4_state_ = nullptr;  // LZ4_compress_fast_extState's state, mmap'd
+    std::size_t lz4_state_size_ = 0;
     std::uint8_t* out_ = nullptr;
     std::size_t out_capacity_ = 0;
     std::uint64_t bytes_written_ = 0;

@@ -214,11 +214,10 @@ bool parse_options(EnvLookup lookup, void* ctx, Options& o, OptionError& err) no
         o.ring_size = static_cast<std::uint32_t>(n);
     }
     if ((v = lookup(env::kCompression, ctx)) != nullptr) {
-        if (!parse_uint(v, n) || n > 19) {
-            set_error(err, env::kCompression, v, "expected a zstd level from 0 (none) to 19");
+        if (!env::parse_compression(v, o.compression)) {
+            set_error(err, env::kCompression, v, env::kCompressionExpected);
             return false;
         }
-        o.compression = static_cast<int>(n);
     }
     if ((v = lookup(env::kLive, ctx)) != nullptr) {
         if (eq(v, "1")) o.live = true;
@@ -291,7 +290,14 @@ std::size_t describe_options(const Options& o, char* buf, std::size_t cap) noexc
     line_n(env::kRssInterval, o.rss_interval_ns / 1'000'000, "ms");
     line_n(env::kFlushInterval, o.flush_interval_ns / 1'000'000, "ms");
     line_n(env::kRingSize, o.ring_size, "");
-    line_n(env::kCompression, static_cast<std::uint64_t>(o.compression), "");
+    if (o.compression.codec == format::BlockFlags::kZstd) {
+        out.put(env::kCompression);
+        out.put("=zstd:");
+        out.put_uint(static_cast<std::uint64_t>(o.compression.level));
+        out.put("\n");
+    } else {
+        line(env::kCompression, o.compression.codec == format::BlockFlags::kLz4 ? "lz4" : "none");
+    }
     line(env::kLive, o.live ? "1" : "0");
     return out.n;
 }

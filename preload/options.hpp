@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "heapwise/trace_format.hpp"
+#include "heapwise/tracer_env.hpp"
 
 namespace heapwise::preload {
 
@@ -26,7 +27,10 @@ struct Options {
     std::uint64_t rss_interval_ns = 100'000'000;
     std::uint64_t flush_interval_ns = 1'000'000'000;
     std::uint32_t ring_size = 16384;       // events per thread, a power of two
-    int compression = 1;                   // zstd level; 0 writes raw blocks
+    // The block codec (HEAPWISE_COMPRESSION). LZ4 by default: the analyzer decodes it faster and
+    // the writer thread spends less on it than on zstd -1, for traces 1.2-1.5x larger
+    // (docs/trace-format.md 3.2 has the measurements).
+    env::Compression compression{format::BlockFlags::kLz4, 0};
     bool live = false;                     // live aggregation from the start (tracer_live.h)
 };
 

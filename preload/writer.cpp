@@ -55,7 +55,7 @@ struct Writer {
     BlockEncoder enc;
     TraceFileWriter file;
     ModuleMap modules;
-    explicit Writer(int level) noexcept : file(level) {}
+    explicit Writer(env::Compression compression) noexcept : file(compression) {}
 };
 
 struct Control {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   meson ninja-build g++ pkg-config          # build
-  libunwind-dev libmimalloc-dev libzstd-dev # tracer: stacks, private memory, compression
+  libunwind-dev libmimalloc-dev libzstd-dev liblz4-dev # tracer: stacks, private memory, compression
   libdw-dev                                 # analyzer: symbols
   libcli11-dev nlohmann-json3-dev libfmt-dev  # heapwise command: options, JSON, formatting
   catch2 libbenchmark-dev                   # tests, micro benchmarks

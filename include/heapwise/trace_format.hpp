@@ -16,15 +16,19 @@ namespace heapwise::format {
 
 // ---- File layout ---------------------------------------------------------------------------
 // FileHeader, then blocks until end of file. Each block is a BlockHeader and a payload that is
-// one zstd frame (or raw bytes); the decompressed payload is a sequence of records. Records never
-// straddle blocks, and all delta state (time, address) restarts at each block, so a reader can
-// resynchronize at any block after damage by scanning for kBlockMagic with a valid header_crc.
+// raw bytes, one zstd frame or one LZ4 block (BlockFlags); the decompressed payload is a sequence
+// of records. Records never straddle blocks, and all delta state (time, address) restarts at each
+// block, so a reader can resynchronize at any block after damage by scanning for kBlockMagic with
+// a valid header_crc.
 
 inline constexpr std::array<char, 8> kFileMagic = {'H', 'E', 'A', 'P', 'W', 'I', 'S', 'E'};
 inline constexpr std::uint16_t kVersionMajor = 1;  // incompatible changes
-inline constexpr std::uint16_t kVersionMinor = 1;  // additions old readers may skip
+inline constexpr std::uint16_t kVersionMinor = 2;  // additions: sized kinds, block codecs
 inline constexpr std::uint32_t kBlockMagic = 0x4B425748;    // bytes "HWBK"
 inline constexpr std::uint32_t kMaxBlockRawSize = 16u << 20;  // readers reject larger blocks
+// Any codec's stored payload fits in this (zstd's and LZ4's bounds for 16 MiB do), so a reader
+// can bound a block of a codec it does not know before reading it.
+inline constexpr std::uint32_t kMaxBlockStoredSize = kMaxBlockRawSize + kMaxBlockRawSize / 128;
 inline constexpr std::uint32_t kMaxStringSize = 64u << 10;    // writers truncate longer strings
 inline constexpr std::uint32_t kMaxStackDepth = 1024;         // readers reject deeper stacks
 
@@ -40,10 +44,19 @@ struct FileHeader {
 static_assert(sizeof(FileHeader) == 32);
 static_assert(std::is_trivially_copyable_v<FileHeader>);
 
+// The block codec. A new codec is a minor addition (1.2 added kLz4): a reader that meets a value
+// it does not know must not interpret the payload; it reports the block as written with a codec
+// it cannot read (naming the value and the file's version) and goes on at the next block, whose
+// place the crc-checked stored_size gives. Readers of 1.0 and 1.1 report such a block as corrupt
+// ("impossible sizes or flags (flags 2 ...)") and stop there; they never misread it. A writer
+// that must stay readable by them uses kZstd or kRaw.
 enum class BlockFlags : std::uint32_t {
     kRaw = 0,   // payload is the records themselves
     kZstd = 1,  // payload is exactly one zstd frame holding the records
+    kLz4 = 2,   // since 1.2: payload is exactly one LZ4 block (no frame) that decodes to exactly
+                // raw_size bytes (LZ4_decompress_safe); 1 <= stored_size <= LZ4_compressBound(16 MiB)
 };
+inline constexpr std::uint32_t kBlockFlagsCount = 3;
 
 struct BlockHeader {
     std::uint32_t magic;        // kBlockMagic

@@ -186,3 +186,28 @@ TEST_CASE("record ignores SIGINT and forwards SIGTERM to the child", "[cli][reco
     ::kill(h.pid(), SIGHUP);
     CHECK(h.wait().signaled(SIGHUP));
 }
+
+TEST_CASE("record --compression reaches the tracer as HEAPWISE_COMPRESSION, bad values stop it",
+          "[cli][record]") {
+    test::TempDir dir;
+    for (const char* value : {"lz4", "zstd", "zstd:3", "none", "0", "19"}) {
+        INFO(value);
+        auto o = with_null_preload(dir);
+        o.unset = {"HEAPWISE_COMPRESSION"};
+        CHECK(test::run(record({"--compression", value, "--", "sh", "-c", "env > env.txt"}), o).exited(0));
+        CHECK(read_env_file(dir / "env.txt")["HEAPWISE_COMPRESSION"] == value);
+    }
+    // Without `--`: record knows --compression takes a value, so the program starts after it.
+    auto o = with_null_preload(dir);
+    o.unset = {"HEAPWISE_COMPRESSION"};
+    CHECK(test::run(record({"--compression", "lz4", "sh", "-c", "env > env5.txt"}), o).exited(0));
+    CHECK(read_env_file(dir / "env5.txt")["HEAPWISE_COMPRESSION"] == "lz4");
+    for (const char* value : {"gzip", "zstd:20", "zstd:0", "20", "lz4:2", ""}) {
+        INFO("'" << value << "'");
+        const auto r = test::run(record({"--compression", value, "--", "sh", "-c", "touch ran"}), with_null_preload(dir));
+        CHECK(r.exited(2));
+        CHECK(r.err == std::string("heapwise: record: --compression ") + value +
+                           ": expected lz4, zstd, zstd:LEVEL (1 to 19) or none (a bare number is a zstd level, 0 none)\n");
+        CHECK_FALSE(std::filesystem::exists(dir / "ran"));
+    }
+}

@@ -2,7 +2,11 @@
 // The first input byte picks how the rest is presented, so the fuzzer reaches the record decoder
 // without having to forge crc32c: 0 the bytes as a whole file; 1 after a valid FileHeader;
 // 2 as the payload of one raw block with valid crcs; 3 split into two such blocks (the stack
-// table crosses blocks). Every event is visited and every stack expanded. Must never crash.
+// table crosses blocks); 4 as the stored payload of one LZ4 block with valid crcs, its raw_size
+// taken from the first 3 bytes (the LZ4 decoder on any input, any claimed size); 5 compressed
+// into one valid LZ4 block (records reach the decoder through LZ4); 6 and 7 as 2 and 3. Every
+// event is visited and every stack expanded. Must never crash.
+#include <lz4.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -18,11 +22,13 @@ namespace {
 
 using namespace heapwise;
 
-void append_block(std::vector<std::uint8_t>& out, const std::uint8_t* data, std::size_t n) {
+void append_block(std::vector<std::uint8_t>& out, const std::uint8_t* data, std::size_t n,
+                  format::BlockFlags flags = format::BlockFlags::kRaw, std::uint32_t raw_size = 0) {
     format::BlockHeader h{};
     h.magic = format::kBlockMagic;
-    h.flags = static_cast<std::uint32_t>(format::BlockFlags::kRaw);
-    h.stored_size = h.raw_size = static_cast<std::uint32_t>(n);
+    h.flags = static_cast<std::uint32_t>(flags);
+    h.stored_size = static_cast<std::uint32_t>(n);
+    h.raw_size = flags == format::BlockFlags::kRaw ? h.stored_size : raw_size;
     h.payload_crc = format::crc32c(data, n);
     h.header_crc = format::block_header_crc(h);
     const auto* hp = reinterpret_cast<const std::uint8_t*>(&h);
@@ -55,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const int fd = ::memfd_create("fuzz_trace", MFD_CLOEXEC);
     static const std::string path = "/proc/self/fd/" + std::to_string(fd);
     if (fd < 0 || size == 0) return 0;
-    const std::uint8_t mode = data[0] & 3;
+    std::uint8_t mode = data[0] & 7;
+    if (mode >= 6) mode -= 4;
     ++data;
     --size;
     std::vector<std::uint8_t> file;
@@ -68,6 +75,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         file.insert(file.end(), data, data + size);
     } else if (mode == 2) {
         append_block(file, data, size);
+    } else if (mode == 4) {
+        if (size < 3) return 0;
+        const std::uint32_t raw = static_cast<std::uint32_t>(data[0]) | static_cast<std::uint32_t>(data[1]) << 8 |
+                                  static_cast<std::uint32_t>(data[2]) << 16;
+        append_block(file, data + 3, size - 3, format::BlockFlags::kLz4, raw);
+    } else if (mode == 5) {
+        if (size > format::kMaxBlockRawSize) return 0;
+        std::vector<std::uint8_t> lz4(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(size))));
+        const int n = LZ4_compress_default(reinterpret_cast<const char*>(data), reinterpret_cast<char*>(lz4.data()),
+                                           static_cast<int>(size), static_cast<int>(lz4.size()));
+        if (n <= 0) return 0;
+        append_block(file, lz4.data(), static_cast<std::size_t>(n), format::BlockFlags::kLz4,
+                     static_cast<std::uint32_t>(size));
     } else {
         append_block(file, data, size / 2);
         append_block(file, data + size / 2, size - size / 2);

@@ -1,5 +1,5 @@
 // Round trips through the shim's own encoder (preload/encoder.hpp) and file writer: every record
-// kind, many blocks of generated events with wide address and time jumps, raw and zstd blocks.
+// kind, many blocks of generated events with wide address and time jumps, raw, zstd and LZ4 blocks.
 // What the reader returns must equal what was encoded, value for value.
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,12 +19,28 @@ using preload::TraceFileWriter;
 
 namespace {
 
+using Codec = format::BlockFlags;
+constexpr env::Compression kCodecs[] = {{Codec::kZstd, 1}, {Codec::kRaw, 0}, {Codec::kLz4, 0}};
+
+// The flags of every block of a file, from the headers alone: the codec the writer really used.
+std::vector<std::uint32_t> block_flags(const std::filesystem::path& path) {
+    const test::Bytes b = test::read_file(path);
+    std::vector<std::uint32_t> flags;
+    for (std::size_t off = sizeof(format::FileHeader); off + sizeof(format::BlockHeader) <= b.size();) {
+        format::BlockHeader h;
+        std::memcpy(&h, b.data() + off, sizeof(h));
+        flags.push_back(h.flags);
+        off += sizeof(h) + h.stored_size;
+    }
+    return flags;
+}
+
 // Writes blocks produced by `fill(encoder, block_index)` until it returns false.
 template <typename Fill>
-void write_trace(const std::filesystem::path& path, int level, Fill fill) {
+void write_trace(const std::filesystem::path& path, env::Compression codec, Fill fill) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     REQUIRE(fd >= 0);
-    TraceFileWriter writer(level);
+    TraceFileWriter writer(codec);
     REQUIRE(writer.open(fd));
     BlockEncoder enc;
     for (int block = 0;; ++block) {
@@ -58,11 +74,11 @@ const T& nth(const TraceContents& c, std::size_t index) {
 }  // namespace
 
 TEST_CASE("every record kind round-trips through the shim's encoder", "[reader]") {
-    for (int level : {1, 0}) {
-        INFO("zstd level " << level);
+    for (const env::Compression codec : kCodecs) {
+        INFO("codec " << static_cast<int>(codec.codec));
         test::TempDir dir;
         const auto path = dir / "all.hwt";
-        write_trace(path, level, [](BlockEncoder& e, int block) {
+        write_trace(path, codec, [](BlockEncoder& e, int block) {
             if (block == 0) {
                 const std::string_view argv[] = {"python3", "-c", "print(1)"};
                 preload::ProcessInfoRecord pi;
@@ -113,6 +129,8 @@ TEST_CASE("every record kind round-trips through the shim's encoder", "[reader]"
             e.end(1006, end);
             return false;
         });
+        const auto codec_flags = static_cast<std::uint32_t>(codec.codec);
+        CHECK(block_flags(path) == std::vector<std::uint32_t>{codec_flags, codec_flags});
         const TraceContents c = read_all(path);
         CHECK(c.summary.clean());
         CHECK(c.summary.blocks == 2);
@@ -198,86 +216,93 @@ TEST_CASE("generated events across many blocks come back exactly, and stats repl
             truth.push_back({false, t, rng() % 4, addr, 0});
         }
     }
-    test::TempDir dir;
-    const auto path = dir / "gen.hwt";
-    constexpr std::size_t kPerBlock = 777;
-    write_trace(path, 1, [&](BlockEncoder& e, int block) {
-        const std::size_t from = static_cast<std::size_t>(block) * kPerBlock;
-        if (block == 0) {
-            e.process_info(minimal_process_info(3));
-            const std::uintptr_t frames[] = {0x401000};
-            e.stack(1, frames);
+    for (const env::Compression codec : kCodecs) {
+        INFO("codec " << static_cast<int>(codec.codec));
+        test::TempDir dir;
+        const auto path = dir / "gen.hwt";
+        constexpr std::size_t kPerBlock = 777;
+        write_trace(path, codec, [&](BlockEncoder& e, int block) {
+            const std::size_t from = static_cast<std::size_t>(block) * kPerBlock;
+            if (block == 0) {
+                e.process_info(minimal_process_info(3));
+                const std::uintptr_t frames[] = {0x401000};
+                e.stack(1, frames);
+            }
+            for (std::size_t i = from; i < truth.size() && i < from + kPerBlock; ++i) {
+                const Ev& ev = truth[i];
+                if (ev.alloc)
+                    e.alloc(ev.t, ev.thread, ev.addr, ev.size, 1, format::AllocFn::kMalloc);
+                else
+                    e.free(ev.t, ev.thread, ev.addr, format::FreeFn::kFree);
+            }
+            return from + kPerBlock < truth.size();
+        });
+        const std::size_t blocks = (truth.size() + kPerBlock - 1) / kPerBlock;
+        CHECK(block_flags(path) == std::vector<std::uint32_t>(blocks, static_cast<std::uint32_t>(codec.codec)));
+        const TraceContents c = read_all(path);
+        REQUIRE(c.summary.clean());
+        CHECK(c.summary.blocks == blocks);
+        std::size_t i = 0;
+        for (const auto& ev : c.events) {
+            if (const auto* a = std::get_if<Alloc>(&ev)) {
+                REQUIRE(i < truth.size());
+                REQUIRE(truth[i].alloc);
+                REQUIRE(a->addr == truth[i].addr);
+                REQUIRE(a->size == truth[i].size);
+                REQUIRE(a->time_ns == truth[i].t * 3);
+                REQUIRE(a->thread == ThreadId{static_cast<std::uint32_t>(truth[i].thread)});
+                ++i;
+            } else if (const auto* f = std::get_if<Free>(&ev)) {
+                REQUIRE(i < truth.size());
+                REQUIRE_FALSE(truth[i].alloc);
+                REQUIRE(f->addr == truth[i].addr);
+                REQUIRE(f->time_ns == truth[i].t * 3);
+                ++i;
+            }
         }
-        for (std::size_t i = from; i < truth.size() && i < from + kPerBlock; ++i) {
-            const Ev& ev = truth[i];
-            if (ev.alloc)
-                e.alloc(ev.t, ev.thread, ev.addr, ev.size, 1, format::AllocFn::kMalloc);
-            else
-                e.free(ev.t, ev.thread, ev.addr, format::FreeFn::kFree);
-        }
-        return from + kPerBlock < truth.size();
-    });
-    const TraceContents c = read_all(path);
-    REQUIRE(c.summary.clean());
-    CHECK(c.summary.blocks == (truth.size() + kPerBlock - 1) / kPerBlock);
-    std::size_t i = 0;
-    for (const auto& ev : c.events) {
-        if (const auto* a = std::get_if<Alloc>(&ev)) {
-            REQUIRE(i < truth.size());
-            REQUIRE(truth[i].alloc);
-            REQUIRE(a->addr == truth[i].addr);
-            REQUIRE(a->size == truth[i].size);
-            REQUIRE(a->time_ns == truth[i].t * 3);
-            REQUIRE(a->thread == ThreadId{static_cast<std::uint32_t>(truth[i].thread)});
-            ++i;
-        } else if (const auto* f = std::get_if<Free>(&ev)) {
-            REQUIRE(i < truth.size());
-            REQUIRE_FALSE(truth[i].alloc);
-            REQUIRE(f->addr == truth[i].addr);
-            REQUIRE(f->time_ns == truth[i].t * 3);
-            ++i;
-        }
-    }
-    CHECK(i == truth.size());
+        CHECK(i == truth.size());
 
-    TraceReader reader(path);
-    StatsBuilder stats;
-    CHECK(reader.read(stats).clean());
-    const TraceStats& s = stats.stats();
-    CHECK(s.events == truth.size());
-    CHECK(s.bytes_allocated == bytes);
-    CHECK(s.peak_live_bytes == peak);
-    CHECK(s.live_bytes == live_bytes);
-    CHECK(s.live_blocks == live.size());
-    CHECK(s.free_of_unknown == 0);
-    CHECK(s.alloc_of_live == 0);
+        TraceReader reader(path);
+        StatsBuilder stats;
+        CHECK(reader.read(stats).clean());
+        const TraceStats& s = stats.stats();
+        CHECK(s.events == truth.size());
+        CHECK(s.bytes_allocated == bytes);
+        CHECK(s.peak_live_bytes == peak);
+        CHECK(s.live_bytes == live_bytes);
+        CHECK(s.live_blocks == live.size());
+        CHECK(s.free_of_unknown == 0);
+        CHECK(s.alloc_of_live == 0);
+    }
 }
 
 TEST_CASE("an encoder-made trace cut at every offset never breaks the reader", "[reader]") {
-    test::TempDir dir;
-    const auto full = dir / "full.hwt";
-    write_trace(full, 1, [](BlockEncoder& e, int block) {
-        if (block == 0) e.process_info(minimal_process_info());
-        for (std::uint64_t i = 0; i < 20; ++i)
-            e.alloc(static_cast<std::uint64_t>(block) * 100 + i, 0, 0x1000 * (i + 1) + static_cast<std::uint64_t>(block) * 0x100000,
-                    i + 1, 0, format::AllocFn::kMalloc);
-        return block < 3;
-    });
-    const test::Bytes bytes = test::read_file(full);
-    const auto cut_path = dir / "cut.hwt";
-    std::size_t last_allocs = 0;
-    for (std::size_t cut = sizeof(format::FileHeader); cut <= bytes.size(); ++cut) {
-        test::write_file(cut_path, test::Bytes(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
-        const TraceContents c = read_all(cut_path);
-        std::size_t allocs = 0;
-        for (const auto& ev : c.events) allocs += std::holds_alternative<Alloc>(ev);
-        CHECK(allocs % 20 == 0);         // whole blocks or nothing
-        CHECK(allocs >= last_allocs);    // a longer file never reads less
-        last_allocs = allocs;
-        if (!c.summary.clean()) {
-            INFO("cut at " << cut);
-            CHECK(c.summary.damage.front().kind() == ErrorKind::kTruncated);
+    for (const env::Compression codec : kCodecs) {
+        test::TempDir dir;
+        const auto full = dir / "full.hwt";
+        write_trace(full, codec, [](BlockEncoder& e, int block) {
+            if (block == 0) e.process_info(minimal_process_info());
+            for (std::uint64_t i = 0; i < 20; ++i)
+                e.alloc(static_cast<std::uint64_t>(block) * 100 + i, 0, 0x1000 * (i + 1) + static_cast<std::uint64_t>(block) * 0x100000,
+                        i + 1, 0, format::AllocFn::kMalloc);
+            return block < 3;
+        });
+        const test::Bytes bytes = test::read_file(full);
+        const auto cut_path = dir / "cut.hwt";
+        std::size_t last_allocs = 0;
+        for (std::size_t cut = sizeof(format::FileHeader); cut <= bytes.size(); ++cut) {
+            test::write_file(cut_path, test::Bytes(bytes.begin(), bytes.begin() + static_cast<long>(cut)));
+            const TraceContents c = read_all(cut_path);
+            std::size_t allocs = 0;
+            for (const auto& ev : c.events) allocs += std::holds_alternative<Alloc>(ev);
+            CHECK(allocs % 20 == 0);         // whole blocks or nothing
+            CHECK(allocs >= last_allocs);    // a longer file never reads less
+            last_allocs = allocs;
+            if (!c.summary.clean()) {
+                INFO("codec " << static_cast<int>(codec.codec) << " cut at " << cut);
+                CHECK(c.summary.damage.front().kind() == ErrorKind::kTruncated);
+            }
         }
+        CHECK(last_allocs == 80);
     }
-    CHECK(last_allocs == 80);
 }

@@ -1,6 +1,7 @@
 // Hand-built trace bytes for the reader's tests.
 #include "trace_bytes.hpp"
 
+#include <lz4.h>
 #include <zstd.h>
 
 #include <cstdlib>
@@ -39,25 +40,46 @@ Bytes file_header_bytes(std::uint16_t major, std::uint16_t minor) {
 }
 
 Bytes block_bytes(const Bytes& records, bool zstd) {
+    return block_bytes(records, zstd ? format::BlockFlags::kZstd : format::BlockFlags::kRaw);
+}
+
+Bytes block_bytes(const Bytes& records, format::BlockFlags codec) {
     Bytes payload = records;
-    format::BlockHeader h{};
-    h.magic = format::kBlockMagic;
-    h.flags = static_cast<std::uint32_t>(zstd ? format::BlockFlags::kZstd : format::BlockFlags::kRaw);
-    h.raw_size = static_cast<std::uint32_t>(records.size());
-    if (zstd) {
+    if (codec == format::BlockFlags::kZstd) {
         payload.resize(ZSTD_compressBound(records.size()));
         const std::size_t n = ZSTD_compress(payload.data(), payload.size(), records.data(),
                                             records.size(), 1);
         if (ZSTD_isError(n)) throw std::runtime_error("zstd compression failed");
         payload.resize(n);
+    } else if (codec == format::BlockFlags::kLz4) {
+        payload = lz4_block_payload(records);
     }
-    h.stored_size = static_cast<std::uint32_t>(payload.size());
-    h.payload_crc = format::crc32c(payload.data(), payload.size());
+    return block_with_payload(static_cast<std::uint32_t>(codec), payload,
+                              static_cast<std::uint32_t>(records.size()));
+}
+
+Bytes block_with_payload(std::uint32_t flags, const Bytes& stored, std::uint32_t raw_size) {
+    format::BlockHeader h{};
+    h.magic = format::kBlockMagic;
+    h.flags = flags;
+    h.raw_size = raw_size;
+    h.stored_size = static_cast<std::uint32_t>(stored.size());
+    h.payload_crc = format::crc32c(stored.data(), stored.size());
     h.header_crc = format::block_header_crc(h);
     Bytes b(sizeof(h));
     std::memcpy(b.data(), &h, sizeof(h));
-    append(b, payload);
+    append(b, stored);
     return b;
+}
+
+Bytes lz4_block_payload(const Bytes& records) {
+    Bytes payload(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(records.size()))));
+    const int n = LZ4_compress_default(reinterpret_cast<const char*>(records.data()),
+                                       reinterpret_cast<char*>(payload.data()),
+                                       static_cast<int>(records.size()), static_cast<int>(payload.size()));
+    if (n <= 0) throw std::runtime_error("lz4 compression failed");
+    payload.resize(static_cast<std::size_t>(n));
+    return payload;
 }
 
 Bytes process_info_record(std::uint64_t tick_ns, std::uint64_t pid) {

@@ -1,9 +1,10 @@
 // Round trip of every record kind through BlockEncoder, decoded here with trace_format.hpp's
-// helpers; and a real file written by TraceFileWriter, read back, checksums verified and the
-// zstd block decompressed to the same bytes.
+// helpers; and a real file written by TraceFileWriter with each codec, read back, checksums
+// verified and the zstd and LZ4 blocks decompressed to the same bytes.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <lz4.h>
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
@@ -246,7 +247,16 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
 }  // namespace
 
 TEST_CASE("TraceFileWriter writes a header and checksummed blocks", "[preload][encoder]") {
-    for (int level : {0, 1}) {
+    using Codec = format::BlockFlags;
+    // The int constructor (a zstd level, 0 raw) and each codec by name.
+    struct Case {
+        int level;  // -1: use compression
+        env::Compression compression;
+        Codec want;
+    };
+    for (const Case k : {Case{0, {}, Codec::kRaw}, Case{1, {}, Codec::kZstd}, Case{-1, {Codec::kRaw, 0}, Codec::kRaw},
+                         Case{-1, {Codec::kZstd, 3}, Codec::kZstd}, Case{-1, {Codec::kLz4, 0}, Codec::kLz4}}) {
+        INFO("level " << k.level << " codec " << static_cast<int>(k.want));
         char dir[] = "/tmp/hw-enc-XXXXXX";
         REQUIRE(mkdtemp(dir) != nullptr);
         const std::string path = std::string(dir) + "/t.hwt";
@@ -255,7 +265,8 @@ TEST_CASE("TraceFileWriter writes a header and checksummed blocks", "[preload][e
         BlockEncoder enc;
         std::vector<std::vector<std::uint8_t>> blocks;
         {
-            preload::TraceFileWriter w(level);
+            preload::TraceFileWriter w = k.level >= 0 ? preload::TraceFileWriter(k.level)
+                                                      : preload::TraceFileWriter(k.compression);
             REQUIRE(w.open(fd));
             for (int b = 0; b < 3; ++b) {
                 enc.reset();
@@ -276,6 +287,7 @@ TEST_CASE("TraceFileWriter writes a header and checksummed blocks", "[preload][e
         std::memcpy(&fh, file.data(), sizeof(fh));
         CHECK(fh.magic == format::kFileMagic);
         CHECK(fh.version_major == format::kVersionMajor);
+        CHECK(fh.version_minor == format::kVersionMinor);
         CHECK(fh.header_size == sizeof(format::FileHeader));
         CHECK(fh.pointer_size == 8);
         std::size_t off = fh.header_size;
@@ -290,15 +302,21 @@ TEST_CASE("TraceFileWriter writes a header and checksummed blocks", "[preload][e
             REQUIRE(off + bh.stored_size <= file.size());
             CHECK(bh.payload_crc == format::crc32c(file.data() + off, bh.stored_size));
             std::vector<std::uint8_t> raw(bh.raw_size);
-            if (level == 0) {
-                CHECK(bh.flags == 0);
+            CHECK(bh.flags == static_cast<std::uint32_t>(k.want));
+            if (k.want == Codec::kRaw) {
+                REQUIRE(bh.stored_size == bh.raw_size);
                 std::memcpy(raw.data(), file.data() + off, bh.stored_size);
-            } else {
-                CHECK(bh.flags == 1);
+            } else if (k.want == Codec::kZstd) {
                 CHECK(bh.stored_size < bh.raw_size);
                 const std::size_t n =
                     ZSTD_decompress(raw.data(), raw.size(), file.data() + off, bh.stored_size);
                 REQUIRE(n == bh.raw_size);
+            } else {
+                CHECK(bh.stored_size < bh.raw_size);
+                const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(file.data() + off),
+                                                  reinterpret_cast<char*>(raw.data()),
+                                                  static_cast<int>(bh.stored_size), static_cast<int>(raw.size()));
+                REQUIRE(n == static_cast<int>(bh.raw_size));
             }
             CHECK(raw == want);
             off += bh.stored_size;
@@ -318,4 +336,59 @@ TEST_CASE("TraceFileWriter reports an I/O error and stays failed", "[preload][en
     const std::uint8_t one[1] = {0};
     CHECK_FALSE(w.write_block(one));
     ::close(fd);
+}
+
+TEST_CASE("TraceFileWriter's LZ4 blocks: incompressible, growing, up to the largest block",
+          "[preload][encoder]") {
+    char dir[] = "/tmp/hw-enc-XXXXXX";
+    REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/lz4.hwt";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    // A small block first, then larger ones: the output buffer grows between them.
+    std::vector<std::vector<std::uint8_t>> blocks;
+    std::uint64_t x = 88172645463325252ull;  // xorshift64: bytes no compressor can shrink
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    blocks.emplace_back(100);
+    for (auto& b : blocks.back()) b = static_cast<std::uint8_t>(next());
+    blocks.emplace_back(1u << 20);
+    for (auto& b : blocks.back()) b = static_cast<std::uint8_t>(next());
+    blocks.emplace_back(format::kMaxBlockRawSize);
+    for (std::size_t i = 0; i < blocks.back().size(); ++i) blocks.back()[i] = static_cast<std::uint8_t>(i % 251);
+    {
+        preload::TraceFileWriter w(env::Compression{format::BlockFlags::kLz4, 0});
+        REQUIRE(w.open(fd));
+        for (const auto& b : blocks) REQUIRE(w.write_block(b));
+        const std::vector<std::uint8_t> too_big(format::kMaxBlockRawSize + 1);
+        CHECK_FALSE(w.write_block(too_big));
+        CHECK(w.error() == EFBIG);
+    }
+    ::close(fd);
+    const auto file = read_all(path);
+    std::size_t off = sizeof(format::FileHeader);
+    for (const auto& want : blocks) {
+        format::BlockHeader bh;
+        REQUIRE(off + sizeof(bh) <= file.size());
+        std::memcpy(&bh, file.data() + off, sizeof(bh));
+        off += sizeof(bh);
+        CHECK(bh.flags == static_cast<std::uint32_t>(format::BlockFlags::kLz4));
+        CHECK(bh.raw_size == want.size());
+        CHECK(bh.stored_size <= static_cast<std::uint32_t>(LZ4_compressBound(static_cast<int>(want.size()))));
+        REQUIRE(off + bh.stored_size <= file.size());
+        CHECK(bh.payload_crc == format::crc32c(file.data() + off, bh.stored_size));
+        std::vector<std::uint8_t> raw(want.size());
+        REQUIRE(LZ4_decompress_safe(reinterpret_cast<const char*>(file.data() + off), reinterpret_cast<char*>(raw.data()),
+                                    static_cast<int>(bh.stored_size), static_cast<int>(raw.size())) ==
+                static_cast<int>(want.size()));
+        CHECK(raw == want);
+        off += bh.stored_size;
+    }
+    CHECK(off == file.size());
+    ::unlink(path.c_str());
+    ::rmdir(dir);
 }

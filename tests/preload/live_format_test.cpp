@@ -34,7 +34,7 @@ TEST_CASE("kInternalStack bytes are as documented and decode", "[preload][live][
     enc.internal_stack(5);
     const auto b = enc.bytes();
     CHECK(std::vector<std::uint8_t>(b.begin(), b.end()) == std::vector<std::uint8_t>{0x81, 0x01, 0x05});
-    CHECK(fmt::kVersionMinor == 1);
+    CHECK(fmt::kVersionMinor >= 1);  // kInternalStack is a 1.1 addition
     enc.internal_stack(300);  // a two-byte id: len 2
     enc.rss(0, 4096);
     const auto all = enc.bytes();

@@ -7,6 +7,8 @@
 #include "options.hpp"
 
 namespace hp = heapwise::preload;
+namespace env = heapwise::env;
+using Codec = heapwise::format::BlockFlags;
 using Env = std::map<std::string, std::string>;
 
 namespace {
@@ -44,7 +46,7 @@ TEST_CASE("no variables give the documented defaults", "[preload][options]") {
     CHECK(o.rss_interval_ns == 100'000'000);
     CHECK(o.flush_interval_ns == 1'000'000'000);
     CHECK(o.ring_size == 16384);
-    CHECK(o.compression == 1);
+    CHECK(o.compression == env::Compression{Codec::kLz4, 0});
     CHECK_FALSE(o.live);
 }
 
@@ -70,7 +72,7 @@ TEST_CASE("good values are taken", "[preload][options]") {
     CHECK(o.rss_interval_ns == 0);
     CHECK(o.flush_interval_ns == 250'000'000);
     CHECK(o.ring_size == 1024);
-    CHECK(o.compression == 0);
+    CHECK(o.compression == env::Compression{Codec::kRaw, 0});
     CHECK(o.live);
     char text[1024];
     const std::size_t n = hp::describe_options(o, text, sizeof(text));
@@ -79,6 +81,42 @@ TEST_CASE("good values are taken", "[preload][options]") {
     CHECK(s.find("HEAPWISE_MODE=sampled\n") != std::string::npos);
     CHECK(s.find("HEAPWISE_SAMPLE_INTERVAL=524288\n") != std::string::npos);
     CHECK(s.find("HEAPWISE_LIVE=1\n") != std::string::npos);
+    CHECK(s.find("HEAPWISE_COMPRESSION=none\n") != std::string::npos);
+}
+
+TEST_CASE("HEAPWISE_COMPRESSION: codec names, zstd levels, plain numbers as before",
+          "[preload][options]") {
+    const std::pair<const char*, env::Compression> good[] = {
+        {"lz4", {Codec::kLz4, 0}},   {"zstd", {Codec::kZstd, 1}},   {"zstd:1", {Codec::kZstd, 1}},
+        {"zstd:3", {Codec::kZstd, 3}}, {"zstd:19", {Codec::kZstd, 19}}, {"none", {Codec::kRaw, 0}},
+        {"0", {Codec::kRaw, 0}},     {"1", {Codec::kZstd, 1}},      {"19", {Codec::kZstd, 19}},
+        {"07", {Codec::kZstd, 7}},
+    };
+    for (const auto& [value, want] : good) {
+        INFO(value);
+        hp::Options o;
+        std::string msg;
+        REQUIRE(parse({{"HEAPWISE_COMPRESSION", value}}, o, msg));
+        CHECK(o.compression == want);
+        // The description in the trace names the codec so it reads back the same.
+        char text[1024];
+        const std::string d(text, hp::describe_options(o, text, sizeof(text)));
+        const std::string line = want.codec == Codec::kLz4    ? "lz4"
+                                 : want.codec == Codec::kRaw ? "none"
+                                                             : "zstd:" + std::to_string(want.level);
+        CHECK(d.find("\nHEAPWISE_COMPRESSION=" + line + "\n") != std::string::npos);
+        env::Compression again;
+        CHECK((env::parse_compression(line.c_str(), again) && again == want));
+    }
+    for (const char* bad : {"", "20", "zstd:0", "zstd:20", "zstd:", "zstd:x", "lz4:1", "LZ4", "zstd3",
+                            "-1", "1 ", "999999999999999999999", "gzip", "none:1"}) {
+        INFO("'" << bad << "'");
+        hp::Options o;
+        std::string msg;
+        CHECK_FALSE(parse({{"HEAPWISE_COMPRESSION", bad}}, o, msg));
+        CHECK(msg == std::string("HEAPWISE_COMPRESSION=") + bad +
+                         ": expected lz4, zstd, zstd:LEVEL (1 to 19) or none (a bare number is a zstd level, 0 none)");
+    }
 }
 
 TEST_CASE("units, signals and durations", "[preload][options]") {
@@ -118,7 +156,7 @@ TEST_CASE("a malformed value names the variable and the expectation", "[preload]
         {{{"HEAPWISE_RSS_INTERVAL", "5us"}}, "HEAPWISE_RSS_INTERVAL=5us: expected a duration of at least 1ms such as 100ms, or off"},
         {{{"HEAPWISE_FLUSH_INTERVAL", "5s"}}, "HEAPWISE_FLUSH_INTERVAL=5s: expected a duration from 1ms to 1s"},
         {{{"HEAPWISE_RING_SIZE", "1000"}}, "HEAPWISE_RING_SIZE=1000: expected a power of two from 256 to 16777216"},
-        {{{"HEAPWISE_COMPRESSION", "22"}}, "HEAPWISE_COMPRESSION=22: expected a zstd level from 0 (none) to 19"},
+        {{{"HEAPWISE_COMPRESSION", "22"}}, "HEAPWISE_COMPRESSION=22: expected lz4, zstd, zstd:LEVEL (1 to 19) or none (a bare number is a zstd level, 0 none)"},
         {{{"HEAPWISE_LIVE", "yes"}}, "HEAPWISE_LIVE=yes: expected 1 or 0"},
         {{{"HEAPWISE_OUTPUT", ""}}, "HEAPWISE_OUTPUT=: expected a file path (at most 1023 bytes)"},
         {{{"HEAPWISE_OUTPUT", "/tmp/x.%q"}}, "HEAPWISE_OUTPUT=/tmp/x.%q: unknown %-sequence (use %p, %e or %%)"},

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <lz4.h>
 #include <zstd.h>
 
 #include <catch2/catch.hpp>
@@ -49,7 +50,12 @@ inline std::vector<Rec> read_trace(const std::string& path) {
         std::vector<std::uint8_t> raw(bh.raw_size);
         if (bh.flags == 1) {
             REQUIRE(ZSTD_decompress(raw.data(), raw.size(), file.data() + off, bh.stored_size) == bh.raw_size);
+        } else if (bh.flags == 2) {
+            REQUIRE(LZ4_decompress_safe(reinterpret_cast<const char*>(file.data() + off),
+                                        reinterpret_cast<char*>(raw.data()), static_cast<int>(bh.stored_size),
+                                        static_cast<int>(raw.size())) == static_cast<int>(bh.raw_size));
         } else {
+            REQUIRE(bh.flags == 0);
             std::memcpy(raw.data(), file.data() + off, bh.stored_size);
         }
         off += bh.stored_size;

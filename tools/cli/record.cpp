@@ -31,7 +31,8 @@ constexpr const char* kDefaultPattern = "heapwise.%e.%p.hwt";  // the tracer's o
 struct RecordOptions {
     std::vector<std::string> command;
     std::string output, unwind, mode, sample_interval, fork, snapshot_signal, snapshot_every,
-        rss_interval;
+        rss_interval, compression;
+    bool compression_given = false;  // even as "", which is then refused
     int depth = 0;
     bool no_follow = false;
     bool no_python_malloc = false;
@@ -97,6 +98,12 @@ std::optional<std::string> check(const RecordOptions& o, std::map<std::string, s
     };
     if (auto e = duration(o.snapshot_every, "--snapshot-every", env::kSnapshotEvery)) return e;
     if (auto e = duration(o.rss_interval, "--rss-interval", env::kRssInterval)) return e;
+    if (o.compression_given) {
+        env::Compression c;
+        if (!env::parse_compression(o.compression.c_str(), c))
+            return fmt::format("record: --compression {}: {}", o.compression, env::kCompressionExpected);
+        env[env::kCompression] = o.compression;
+    }
     return std::nullopt;
 }
 
@@ -156,7 +163,7 @@ std::vector<std::string> with_command_separator(std::vector<std::string> args) {
     // Options of record that take a value (as the next argument unless written --opt=value).
     static const std::set<std::string> kWithValue = {
         "-o", "--output", "--depth", "--unwind", "--mode", "--sample-interval", "--fork",
-        "--snapshot-signal", "--snapshot-every", "--rss-interval"};
+        "--snapshot-signal", "--snapshot-every", "--rss-interval", "--compression"};
     std::size_t i = 0;
     while (i < args.size() && args[i].size() > 1 && args[i][0] == '-' && args[i] != "--") ++i;
     if (i == args.size() || args[i] != "record") return args;  // another subcommand
@@ -224,9 +231,15 @@ void register_record(CLI::App& app, Runner& run) {
     cmd->add_option("--snapshot-signal", o->snapshot_signal, "signal that writes a snapshot marker, e.g. USR2");
     cmd->add_option("--snapshot-every", o->snapshot_every, "write a snapshot marker periodically, e.g. 10s, 500ms");
     cmd->add_option("--rss-interval", o->rss_interval, "RSS sampling period (default 100ms)");
+    auto* compression = cmd->add_option("--compression", o->compression,
+                    "block codec: lz4 (default: fastest to write and to read), zstd (level 1: "
+                    "traces 1.2-1.5x smaller), zstd:LEVEL (1-19) or none");
     cmd->add_flag("--no-python-malloc", o->no_python_malloc, "do not set PYTHONMALLOC=malloc");
     cmd->add_option("command", o->command, "PROGRAM ARGS... (after --)");
-    cmd->callback([&run, o] { run = [o] { return run_record(*o); }; });
+    cmd->callback([&run, o, compression] {
+        o->compression_given = compression->count() > 0;
+        run = [o] { return run_record(*o); };
+    });
 }
 
 }  // namespace heapwise::cli
