@@ -17,7 +17,18 @@ void TraceReader::report(const TraceError& e, ReadSummary& summary, EventVisitor
 
 bool TraceReader::next_block(BlockReader::Step& step, ReadSummary& summary, EventVisitor& visitor) {
     for (;;) {
-        step = blocks_.next();
+        try {
+            step = blocks_.next();
+        } catch (const TraceError& e) {
+            if (e.kind() != ErrorKind::kIo) throw;
+            // A read error (a bad sector, a vanished network file) past the header: what was read
+            // stays usable, as after a truncation. The reader stops: later reads would likely fail
+            // the same way, and resynchronizing would need them.
+            report(TraceError(ErrorKind::kIo, e.offset(),
+                              std::string(e.what()) + "; nothing after it was read"),
+                   summary, visitor);
+            return false;
+        }
         if (step.kind == BlockReader::Step::Kind::kEnd) return false;
         if (progress_) progress_(blocks_.position(), blocks_.file_size());
         if (step.kind == BlockReader::Step::Kind::kBlock) {

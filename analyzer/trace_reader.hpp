@@ -43,8 +43,9 @@ public:
 
     // Reads the whole file from its first block, delivering events to visitor. Damage does not
     // stop it: each piece goes to visitor.on_damage and into the summary, and reading resumes at
-    // the next valid block. Throws only TraceError(kIo) if the file cannot be read, and whatever
-    // the visitor throws. Call once.
+    // the next valid block. A read error (kIo) past the file header is reported the same way,
+    // and then reading stops: what came before it stays usable. Throws only what the visitor
+    // throws. Call once.
     ReadSummary read(EventVisitor& visitor);
     // read() for a visitor of static type V derived from EventVisitor: the same events, order and
     // summary, but a `final` V has its on_alloc and on_free called directly, without a virtual

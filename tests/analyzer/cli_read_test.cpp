@@ -1,6 +1,8 @@
 // `heapwise dump` and `heapwise stats`, run as real processes on trace files in a temp dir:
 // exact output lines, JSON, exit codes (0 clean, 1 damaged but read, 2 unusable) and the one
 // stderr line that names the file, the offset and what broke.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -151,6 +153,46 @@ TEST_CASE("damaged traces: what is good, then one line with the offset, exit 1",
     CHECK(doc["damage"]["first"][0]["offset"] == 32);
     CHECK(doc["end"]["events"] == 3);
 }
+
+// The read-error library cannot be preloaded into a sanitized heapwise (the sanitizer's runtime
+// must come first), so this case exists only in plain builds.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST_CASE("a read error in the middle of the file: what was read, one line, exit 1", "[cli]") {
+    test::TempDir dir;
+    const Bytes trace = small_trace();
+    const std::size_t second = trace.size() - test::block_bytes(end_block()).size();
+    const auto path = (dir / "eio.hwt").string();
+    test::write_file(path, trace);
+    test::RunOptions eio;
+    eio.env["LD_PRELOAD"] = test::env_or_fail("HEAPWISE_EIO_PRELOAD");
+    eio.env["HW_EIO_AT"] = std::to_string(second);
+    const std::string what = "read error at byte " + std::to_string(second) +
+                             ": Input/output error; nothing after it was read";
+
+    const auto d = test::run({test::heapwise_exe(), "dump", path}, eio);
+    CHECK(d.exited(1));
+    CHECK(d.out == std::string(kDump) + "# damaged: " + what + "\n");
+    CHECK(d.err == "heapwise: " + path + ": " + what + "\n");
+
+    const auto s = test::run({test::heapwise_exe(), "stats", "--json", path}, eio);
+    CHECK(s.exited(1));
+    CHECK(s.err == "heapwise: " + path + ": " + what + "\n");
+    const auto doc = nlohmann::json::parse(s.out);
+    CHECK(doc["allocations"]["count"] == 2);
+    CHECK(doc["frees"]["count"] == 1);
+    CHECK(doc["damage"]["count"] == 1);
+    CHECK(doc["damage"]["first"][0]["offset"] == second);
+
+    const auto r = test::run({test::heapwise_exe(), "report", path}, eio);
+    CHECK(r.exited(1));
+    const auto lines = r.err_lines();
+    CHECK(std::find(lines.begin(), lines.end(),
+                    "heapwise: " + path + ": " + what + "; the report covers the readable blocks") != lines.end());
+
+    // Without the failing reads the same file is clean: the error came from the read alone.
+    CHECK(test::run({test::heapwise_exe(), "stats", path}).exited(0));
+}
+#endif
 
 TEST_CASE("unusable input: one line, exit 2", "[cli]") {
     test::TempDir dir;

@@ -22,10 +22,10 @@ TraceInput read_trace_input(const std::string& path, analyzer::EventVisitor& vis
     if (hooks.opened) hooks.opened(*reader);
     try {
         in.summary = hooks.reading ? hooks.reading(*reader) : reader->read(visitor);
-    } catch (const analyzer::TraceError& e) {  // an I/O error in the middle of the file
+    } catch (const analyzer::TraceError& e) {  // a visitor's own error: nothing usable was printed
         std::fflush(stdout);
         error_line(fmt::format("{}: {}", path, e.what()));
-        in.exit_code = kExitDamaged;
+        in.exit_code = kExitUsage;
         return in;
     }
     if (hooks.read) hooks.read(*reader, in.summary);
