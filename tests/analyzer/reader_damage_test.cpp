@@ -62,6 +62,24 @@ std::vector<std::uint64_t> rss_values(const TraceContents& c) {
     return v;
 }
 
+// A file holding only a block header with these flags and sizes (valid magic and header crc),
+// read whole: the reader must reject the sizes before reading or allocating a payload.
+TraceContents read_lone_header(std::uint32_t flags, std::uint32_t stored, std::uint32_t raw) {
+    Bytes file = test::file_header_bytes();
+    format::BlockHeader h{};
+    h.magic = format::kBlockMagic;
+    h.flags = flags;
+    h.stored_size = stored;
+    h.raw_size = raw;
+    h.header_crc = format::block_header_crc(h);
+    Bytes hb(sizeof(h));
+    std::memcpy(hb.data(), &h, sizeof(h));
+    test::append(file, hb);
+    test::TempDir dir;
+    test::write_file(dir / "big.hwt", file);
+    return read_all(dir / "big.hwt");
+}
+
 }  // namespace
 
 TEST_CASE("a file cut at any offset reads its whole blocks and names the cut", "[reader]") {
@@ -170,18 +188,7 @@ TEST_CASE("resynchronizes past a damaged middle block and garbage", "[reader]") 
 
 TEST_CASE("a block header whose sizes are impossible is rejected before any allocation",
           "[reader]") {
-    Bytes file = test::file_header_bytes();
-    format::BlockHeader h{};
-    h.magic = format::kBlockMagic;
-    h.flags = 0;
-    h.stored_size = h.raw_size = format::kMaxBlockRawSize + 1;
-    h.header_crc = format::block_header_crc(h);
-    Bytes hb(sizeof(h));
-    std::memcpy(hb.data(), &h, sizeof(h));
-    test::append(file, hb);
-    test::TempDir dir;
-    test::write_file(dir / "big.hwt", file);
-    const auto c = read_all(dir / "big.hwt");
+    const auto c = read_lone_header(0, format::kMaxBlockRawSize + 1, format::kMaxBlockRawSize + 1);
     REQUIRE(c.summary.damaged == 1);
     CHECK(c.summary.damage[0].kind() == ErrorKind::kCorruptBlock);
     CHECK(c.summary.damage[0].offset() == sizeof(format::FileHeader));
@@ -361,19 +368,7 @@ TEST_CASE("LZ4 and unknown-codec headers whose sizes are impossible are rejected
     for (const Case k : {Case{2, LZ4_COMPRESSBOUND(format::kMaxBlockRawSize) + 1, 100},
                          Case{2, 0, 100}, Case{9, format::kMaxBlockStoredSize + 1, 0}}) {
         INFO("flags " << k.flags << " stored " << k.stored);
-        Bytes file = test::file_header_bytes();
-        format::BlockHeader h{};
-        h.magic = format::kBlockMagic;
-        h.flags = k.flags;
-        h.stored_size = k.stored;
-        h.raw_size = k.raw;
-        h.header_crc = format::block_header_crc(h);
-        Bytes hb(sizeof(h));
-        std::memcpy(hb.data(), &h, sizeof(h));
-        test::append(file, hb);
-        test::TempDir dir;
-        test::write_file(dir / "big.hwt", file);
-        const auto c = read_all(dir / "big.hwt");
+        const auto c = read_lone_header(k.flags, k.stored, k.raw);
         REQUIRE(c.summary.damaged == 1);
         CHECK(c.summary.damage[0].kind() == ErrorKind::kCorruptBlock);
         CHECK(std::string(c.summary.damage[0].what()) ==
