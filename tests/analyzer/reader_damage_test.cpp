@@ -196,12 +196,20 @@ TEST_CASE("a block header whose sizes are impossible is rejected before any allo
 
 namespace {
 
+constexpr auto kLz4Flags = static_cast<std::uint32_t>(Codec::kLz4);
+
 // A middle block worth compressing: 64 RSS records cycling through four values, so the LZ4
-// stream has matches as well as literals.
-Bytes lz4_middle_records() {
+// stream has matches as well as literals; `stored` is their LZ4 block, `raw` their size.
+struct Lz4Middle {
+    Bytes records;
+    Bytes stored;
+    std::uint32_t raw = 0;
+};
+Lz4Middle lz4_middle() {
     RecordWriter w;
     for (int i = 0; i < 64; ++i) w.kind(K::kRss).var(1).var(static_cast<std::uint64_t>(100 + i % 4));
-    return w.out;
+    Lz4Middle m{w.out, test::lz4_block_payload(w.out), static_cast<std::uint32_t>(w.out.size())};
+    return m;
 }
 
 // Reads three_blocks with the given middle block; checks the middle block is the one damage and
@@ -224,14 +232,11 @@ std::string resumed(const ThreeBlocks& t) {
 
 TEST_CASE("an LZ4 block whose raw_size lies is damage with its offset; the next block reads",
           "[reader][lz4]") {
-    const Bytes records = lz4_middle_records();
-    const Bytes stored = test::lz4_block_payload(records);
+    const auto [records, stored, raw] = lz4_middle();
     REQUIRE(stored.size() < records.size());  // really compressed: matches, not only literals
-    const auto raw = static_cast<std::uint32_t>(records.size());
-    const auto lz4 = static_cast<std::uint32_t>(Codec::kLz4);
     test::TempDir dir;
     {
-        const Middle good{lz4, stored, raw};
+        const Middle good{kLz4Flags, stored, raw};
         const ThreeBlocks t = three_blocks(Codec::kLz4, &good);
         test::write_file(dir / "good.hwt", t.file);
         const auto c = read_all(dir / "good.hwt");
@@ -240,7 +245,7 @@ TEST_CASE("an LZ4 block whose raw_size lies is damage with its offset; the next 
     }
     for (const std::uint32_t lie : {raw + 1, raw + 1000, format::kMaxBlockRawSize}) {
         INFO("raw_size " << lie << " for " << raw);
-        const Middle m{lz4, stored, lie};
+        const Middle m{kLz4Flags, stored, lie};
         const ThreeBlocks t = three_blocks(Codec::kLz4, &m);
         const TraceError e = read_with_bad_middle(m, dir);
         CHECK(e.kind() == ErrorKind::kCorruptBlock);
@@ -250,7 +255,7 @@ TEST_CASE("an LZ4 block whose raw_size lies is damage with its offset; the next 
     }
     for (const std::uint32_t lie : {raw - 1, raw / 2, 0u}) {
         INFO("raw_size " << lie << " for " << raw);
-        const Middle m{lz4, stored, lie};
+        const Middle m{kLz4Flags, stored, lie};
         const ThreeBlocks t = three_blocks(Codec::kLz4, &m);
         const TraceError e = read_with_bad_middle(m, dir);
         CHECK(e.kind() == ErrorKind::kCorruptBlock);
@@ -262,14 +267,11 @@ TEST_CASE("an LZ4 block whose raw_size lies is damage with its offset; the next 
 
 TEST_CASE("a truncated LZ4 payload with a recomputed crc is damage; the next block reads",
           "[reader][lz4]") {
-    const Bytes records = lz4_middle_records();
-    const Bytes stored = test::lz4_block_payload(records);
-    const auto raw = static_cast<std::uint32_t>(records.size());
-    const auto lz4 = static_cast<std::uint32_t>(Codec::kLz4);
+    const auto [records, stored, raw] = lz4_middle();
     test::TempDir dir;
     for (std::size_t keep = 1; keep < stored.size(); ++keep) {
         INFO("payload cut to " << keep << " of " << stored.size() << " bytes");
-        const Middle m{lz4, Bytes(stored.begin(), stored.begin() + static_cast<long>(keep)), raw};
+        const Middle m{kLz4Flags, Bytes(stored.begin(), stored.begin() + static_cast<long>(keep)), raw};
         const ThreeBlocks t = three_blocks(Codec::kLz4, &m);
         const TraceError e = read_with_bad_middle(m, dir);
         CHECK(e.kind() == ErrorKind::kCorruptBlock);
@@ -277,7 +279,7 @@ TEST_CASE("a truncated LZ4 payload with a recomputed crc is damage; the next blo
         CHECK(std::string(e.what()).rfind(prefix, 0) == 0);
     }
     // An empty LZ4 payload is not a block at all (an LZ4 block has at least its token).
-    const Middle empty{lz4, Bytes{}, raw};
+    const Middle empty{kLz4Flags, Bytes{}, raw};
     const TraceError e = read_with_bad_middle(empty, dir);
     CHECK(e.kind() == ErrorKind::kCorruptBlock);
     CHECK(std::string(e.what()).find(": impossible sizes or flags (flags 2, stored 0, raw " +
@@ -286,10 +288,7 @@ TEST_CASE("a truncated LZ4 payload with a recomputed crc is damage; the next blo
 
 TEST_CASE("bit flips inside an LZ4 payload with a recomputed crc never break the reader",
           "[reader][lz4]") {
-    const Bytes records = lz4_middle_records();
-    const Bytes stored = test::lz4_block_payload(records);
-    const auto raw = static_cast<std::uint32_t>(records.size());
-    const auto lz4 = static_cast<std::uint32_t>(Codec::kLz4);
+    const auto [records, stored, raw] = lz4_middle();
     test::TempDir dir;
     int lz4_errors = 0, same_size = 0;
     for (std::size_t i = 0; i < stored.size(); ++i) {
@@ -297,7 +296,7 @@ TEST_CASE("bit flips inside an LZ4 payload with a recomputed crc never break the
             INFO("payload byte " << i << " bit " << bit);
             Bytes flipped = stored;
             flipped[i] ^= static_cast<std::uint8_t>(1u << bit);
-            const Middle m{lz4, flipped, raw};
+            const Middle m{kLz4Flags, flipped, raw};
             const ThreeBlocks t = three_blocks(Codec::kLz4, &m);
             test::write_file(dir / "f.hwt", t.file);
             const auto c = read_all(dir / "f.hwt");
