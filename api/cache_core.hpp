@@ -149,7 +149,7 @@ private:
     friend class Deferred;
     enum class DiskRead { hit, promoted, gone, retry };
 
-    // The lock-free probe shared by get and get_into. kHit: on_hit(e) ran on a live memory entry
+    // The lock-free probe behind read(). kHit: on_hit(e) ran on a live memory entry
     // (inside the read section, so e cannot be freed meanwhile); kMiss: the key is certainly
     // absent; kUnsure: a concurrent change or no reader slot, so the caller takes the lock.
     enum class FastRead { kHit, kMiss, kUnsure };
@@ -169,6 +169,12 @@ private:
         bump(reader_counts_[rs.index()].misses);
         return FastRead::kMiss;
     }
+
+    // get, get_shared and get_into: the lock-free probe, and get_slow when the probe cannot
+    // decide; sink.memory(e) or sink.disk(v) writes the result into sink.out, which a miss
+    // leaves empty.
+    template <class Sink>
+    void read(std::string_view key, Sink& sink);
 
     // High bits pick the shard; the table inside uses the low bits.
     // A hit: records the use without relinking (see LruBuckets).

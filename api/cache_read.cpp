@@ -15,54 +15,79 @@ namespace heapwise::api {
 
 namespace {
 
-// get_slow's sinks: what get (an owned copy) and get_shared (a handle) make of a found value.
+// read's sinks: what get (an owned copy), get_shared (a handle) and get_into (the caller's buffer,
+// or an overflow copy) make of a found value.
 struct CopySink {
     static constexpr bool kAdopt = false;
     Allocator alloc;
-    std::optional<Bytes> out;
+    std::optional<Bytes>& out;
     void memory(const Entry* e) { out.emplace(BytesAccess::copy_of(e->value(), alloc)); }
     void disk(Bytes&& v) { out.emplace(std::move(v)); }
 };
 struct ShareSink {
     static constexpr bool kAdopt = true;
     Allocator alloc;
-    std::optional<SharedBytes> out;
+    std::optional<SharedBytes>& out;
     void memory(Entry* e) { out.emplace(SharedAccess::acquire(e)); }
     void disk(Bytes&& v) { out.emplace(SharedAccess::adopt(std::move(v), alloc)); }
+};
+struct IntoSink {
+    static constexpr bool kAdopt = false;
+    Allocator alloc;
+    std::span<std::byte> buf;
+    Bytes* overflow;         // nullptr: a value larger than buf is only measured
+    std::optional<std::size_t>& out;  // the value's size, when found
+    void memory(const Entry* e) {
+        out = e->value_size;
+        if (*out <= buf.size()) {
+            if (*out > 0) std::memcpy(buf.data(), e->data, *out);
+        } else if (overflow != nullptr) {
+            *overflow = Bytes(e->value(), alloc);
+        }
+    }
+    void disk(Bytes&& v) {
+        out = v.size();
+        if (*out <= buf.size()) {
+            if (*out > 0) std::memcpy(buf.data(), v.data(), *out);
+        } else if (overflow != nullptr) {
+            *overflow = std::move(v);
+        }
+    }
 };
 
 }  // namespace
 
-std::optional<Bytes> CacheCore::get(std::string_view key) {
+template <class Sink>
+void CacheCore::read(std::string_view key, Sink& sink) {
     const std::uint64_t h = hash_key(key);
     Shard& s = shard_for(h);
-    std::optional<Bytes> out;
-    switch (read_lock_free(s, h, key, [&](const Entry* e) {
-        out = BytesAccess::copy_of(e->value(), options_.allocator);
-    })) {
-        case FastRead::kHit: return out;
-        case FastRead::kMiss: return std::nullopt;
-        case FastRead::kUnsure: break;
+    if (read_lock_free(s, h, key, [&](Entry* e) { sink.memory(e); }) == FastRead::kUnsure) {
+        get_slow(key, h, s, sink);
     }
-    CopySink sink{options_.allocator, {}};
-    get_slow(key, h, s, sink);
-    return std::move(sink.out);
+}
+
+// The sinks write to the caller's result, so it is returned in place (no move of the value).
+std::optional<Bytes> CacheCore::get(std::string_view key) {
+    std::optional<Bytes> out;
+    CopySink sink{options_.allocator, out};
+    read(key, sink);
+    return out;
 }
 
 // The same lookup; a hit takes a reference on the entry instead of copying its value (the one
 // RMW is on the entry's own line, which only readers of that key share).
 std::optional<SharedBytes> CacheCore::get_shared(std::string_view key) {
-    const std::uint64_t h = hash_key(key);
-    Shard& s = shard_for(h);
     std::optional<SharedBytes> out;
-    switch (read_lock_free(s, h, key, [&](Entry* e) { out.emplace(SharedAccess::acquire(e)); })) {
-        case FastRead::kHit: return out;
-        case FastRead::kMiss: return std::nullopt;
-        case FastRead::kUnsure: break;
-    }
-    ShareSink sink{options_.allocator, {}};
-    get_slow(key, h, s, sink);
-    return std::move(sink.out);
+    ShareSink sink{options_.allocator, out};
+    read(key, sink);
+    return out;
+}
+
+Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
+    std::optional<std::size_t> n;
+    IntoSink sink{options_.allocator, buf, overflow, n};
+    read(key, sink);
+    return n ? Lookup{true, *n} : Lookup{};
 }
 
 // No reader record, a miss during an erase, or an entry to expire or read from disk (with
@@ -106,55 +131,6 @@ void CacheCore::get_slow(std::string_view key, std::uint64_t h, Shard& s, Sink& 
     if (promoted && memory_bytes() > memory_limit()) {
         shrink_to(memory_limit(), EvictCause::spilled, true, d);
     }
-}
-
-Lookup CacheCore::get_into(std::string_view key, std::span<std::byte> buf, Bytes* overflow) {
-    const std::uint64_t h = hash_key(key);
-    Shard& s = shard_for(h);
-    std::size_t hit_size = 0;
-    switch (read_lock_free(s, h, key, [&](const Entry* e) {
-        hit_size = e->value_size;
-        if (hit_size <= buf.size()) {
-            if (hit_size > 0) std::memcpy(buf.data(), e->data, hit_size);
-        } else if (overflow != nullptr) {
-            *overflow = Bytes(e->value(), options_.allocator);
-        }
-    })) {
-        case FastRead::kHit: return {true, hit_size};
-        case FastRead::kMiss: return {};
-        case FastRead::kUnsure: break;
-    }
-    {
-        std::lock_guard lk(s.mu);
-        Entry* e = s.table.find(h, key);
-        if (e == nullptr) {
-            s.misses.fetch_add(1, std::memory_order_relaxed);
-            return {};
-        }
-        if (e->state != EntryState::disk && !expired(e)) {
-            mark_used(e);
-            s.hits.fetch_add(1, std::memory_order_relaxed);
-            const std::size_t n = e->value_size;
-            if (n <= buf.size()) {
-                if (n > 0) std::memcpy(buf.data(), e->data, n);
-            } else if (overflow != nullptr) {
-                *overflow = Bytes(e->value(), options_.allocator);
-            }
-            return {true, n};
-        }
-    }
-    // Expired or on disk: the general path handles statistics and promotion.
-    CopySink sink{options_.allocator, {}};
-    get_slow(key, h, s, sink);
-    std::optional<Bytes>& v = sink.out;
-    if (!v) return {};
-    const std::size_t n = v->size();
-    if (n <= buf.size()) {
-        if (n > 0) std::memcpy(buf.data(), v->data(), n);
-    } else if (overflow != nullptr) {
-        *overflow = std::move(*v);
-    }
-    return {true, n};
 }
 
 // Called with lk held on a disk entry; reads the file with the lock released.
