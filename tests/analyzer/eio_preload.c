@@ -17,7 +17,9 @@ static long fail_or_read(const char* name, int fd, void* buf, size_t n, long off
         errno = EIO;
         return -1;
     }
-    pread_fn real = (pread_fn)dlsym(RTLD_NEXT, name);
+    /* ISO C has no cast from object to function pointer; POSIX guarantees this store works. */
+    pread_fn real;
+    *(void**)&real = dlsym(RTLD_NEXT, name);
     return real(fd, buf, n, offset);
 }
 
