@@ -18,7 +18,9 @@
 #   heaptrack    heaptrack_print -f TRACE.zst     (its default report, to /dev/null)
 # and reports per analyzer: CPU seconds (user+sys), wall seconds, heap events per CPU second, and
 # the ratio of heaptrack_print's CPU time to the analyzer's in the same round (median, min-max).
-# CPU time is the figure to quote on a shared machine; wall time is shown beside it.
+# CPU time is the figure to quote on a shared machine; wall time is shown beside it. Both come from
+# bench/rusage.py (the kernel's rusage, in microseconds: /usr/bin/time's hundredths of a second
+# would quantize a 0.09 s run in 11 % steps).
 # --baseline DIR adds the same four heapwise commands from another build (e.g. one made from
 # `git archive` of an earlier commit) to every round, as NAME@base, with the ratio of their CPU
 # time to this build's in the same round: before/after measured side by side.
@@ -93,9 +95,9 @@ run_one() {
     hw-timeline@base) cmd=("$base_replay" "$trace" --timeline) ;;
     heaptrack) cmd=(heaptrack_print -f "$ht") ;;
   esac
-  /usr/bin/time -f "%U %S %e %M" -o "$tmp/time" taskset -c 0 "${cmd[@]}" >/dev/null 2>"$tmp/err" || {
+  /usr/bin/python3 bench/rusage.py -o "$tmp/time" taskset -c 0 "${cmd[@]}" >/dev/null 2>"$tmp/err" || {
     echo "compare.sh: $name failed:" >&2; cat "$tmp/err" >&2; exit 1; }
-  awk -v r="$round" -v n="$name" '{printf "%s\t%s\t%.3f\t%.3f\t%s\n", r, n, $1 + $2, $3, $4}' "$tmp/time" >>"$results"
+  awk -v r="$round" -v n="$name" '{printf "%s\t%s\t%.4f\t%.4f\t%s\n", r, n, $1, $2, $3}' "$tmp/time" >>"$results"
 }
 
 compare() {
@@ -136,7 +138,7 @@ for name in names:
     wall = statistics.median(v[1] for v in runs.values())
     rss = max(v[2] for v in runs.values()) / 1024
     ratios = sorted(ht[r][0] / runs[r][0] for r in runs if runs[r][0] > 0)
-    print(f"{name:<18} {cpu:>15.3f} {wall:>8.3f} {events / cpu / 1e6:>14.2f} {rss:>12.1f}  "
+    print(f"{name:<18} {cpu:>15.4f} {wall:>8.4f} {events / cpu / 1e6:>14.2f} {rss:>12.1f}  "
           f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})")
 for name in names[:4]:
     if name + '@base' not in by:

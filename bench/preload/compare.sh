@@ -39,7 +39,7 @@ tmp=$(mktemp -d /tmp/heapwise-compare-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 results=$tmp/results.tsv   # threads round config wall_s cpu_s trace_bytes events
 
-# Runs one configuration once; appends a line to $results. The timing wrapper (/usr/bin/time)
+# Runs one configuration once; appends a line to $results. The timing wrapper (bench/rusage.py)
 # never gets LD_PRELOAD: env sets it for the workload only.
 run_one() {
   local config=$1 threads=$2 round=$3
@@ -55,21 +55,17 @@ run_one() {
     heaptrack) cmd=(heaptrack -r -o "$trace" "$prog" "${args[@]}") ;;
     *) echo "compare.sh: unknown configuration $config" >&2; exit 2 ;;
   esac
-  local start end
-  start=$EPOCHREALTIME
-  /usr/bin/time -f "%U %S" -o "$tmp/cpu" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err" || {
+  /usr/bin/python3 bench/rusage.py -o "$tmp/cpu" "${cmd[@]}" >"$tmp/out" 2>"$tmp/err" || {
     echo "compare.sh: $config failed:" >&2; cat "$tmp/err" >&2; exit 1; }
-  end=$EPOCHREALTIME
   local line events bytes=0
   line=$(grep '^threads ' "$tmp/out")
   events=$(awk '{print $4 + $6}' <<<"$line")
   for f in "$trace".hwt "$trace".raw.zst "$trace".zst; do
     [[ -f $f ]] && bytes=$(stat -c %s "$f")
   done
-  local cpu
-  cpu=$(awk 'END {print $1 + $2}' "$tmp/cpu")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$threads" "$round" "$config" \
-    "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", b - a}')" "$cpu" "$bytes" "$events" >>"$results"
+  local cpu wall
+  read -r cpu wall _ <"$tmp/cpu"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$threads" "$round" "$config" "$wall" "$cpu" "$bytes" "$events" >>"$results"
 }
 
 read -r -a config_list <<<"$configs"
