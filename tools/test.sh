@@ -50,12 +50,17 @@ done
 import json, pathlib, re, sys
 root = pathlib.Path(sys.argv[1])
 passed = failed = skipped = 0
+bad = []  # each failure and its output's tail, at the very end, where a CI log's tail shows them
 for log in sorted(root.glob("build*/meson-logs/testlog.json")):
     for line in log.read_text().splitlines():
-        r = json.loads(line).get("result", "")
+        t = json.loads(line)
+        r = t.get("result", "")
         if r in ("OK", "EXPECTEDFAIL"): passed += 1
         elif r == "SKIP": skipped += 1
-        else: failed += 1
+        else:
+            failed += 1
+            bad.append(f"failed: {log.parent.parent.name}: {t.get('name', '?')} {r}")
+            bad += ["    " + l for l in (t.get("stdout") or "").rstrip().splitlines()[-15:]]
 py = root / "build" / "python-tests.log"
 if py.exists():
     text = py.read_text()
@@ -63,8 +68,13 @@ if py.exists():
     if m:
         n = int(m.group(1))
         f = re.search(r"FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?", text)
-        bad = sum(int(x) for x in f.groups() if x) if f else 0
-        passed += n - bad; failed += bad
+        n_bad = sum(int(x) for x in f.groups() if x) if f else 0
+        passed += n - n_bad; failed += n_bad
+        bad += ["failed: python: " + l for l in re.findall(r"^(?:FAIL|ERROR): .*$", text, re.M)]
+    else:
+        failed += 1
+        bad.append("failed: python: the tests did not run (build/python-tests.log)")
+if bad: print("\n".join(bad))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
