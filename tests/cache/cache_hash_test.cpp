@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,10 +76,64 @@ TEST_CASE("the key hash keeps the values persistent spill files are named with",
         {"https://shop.example.com/item/42", 0x121b5403c494d061ull},
         {"https://news.example.org/2026/11/22/a-rather-long-article-slug-7?utm_source=feed",
          0xb8b85ec884420436ull},
+        // Printed at 2d30f37, before the loads of short keys changed (each tail shape once).
+        {"ab", 0x4461801e108ff4efull},
+        {"abcd", 0x754f920fdceb0ccbull},
+        {"abcde", 0x0cce0eb38e72c3b2ull},
+        {"abcdefg", 0xb092464822398a36ull},
+        {"0123456789abcdefX", 0x8310fa0269b2891dull},
+        {"https://shop.example.com/item/12345", 0xfeda7dafc0829184ull},
     };
     for (auto [key, h] : known) {
         INFO(key);
         REQUIRE(hash_key(key) == h);
+    }
+}
+
+namespace {
+
+// hash_key as first written (a byte-wise memcpy of the short tail): the definition the
+// persistent spill names were made with.
+std::uint64_t reference_hash(std::string_view key) {
+    using heapwise::api::hash_load64;
+    using heapwise::api::hash_mix;
+    constexpr std::uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
+                            k2 = 0x8ebc6af09c88c6e3ull;
+    const char* p = key.data();
+    std::size_t n = key.size();
+    std::uint64_t seed = k0 ^ hash_mix(n ^ k0, k1);
+    while (n > 16) {
+        seed = hash_mix(hash_load64(p) ^ k1, hash_load64(p + 8) ^ seed);
+        p += 16;
+        n -= 16;
+    }
+    std::uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = hash_load64(p);
+        b = hash_load64(p + n - 8);
+    } else if (n > 0) {
+        std::memcpy(&a, p, n);
+    }
+    seed = hash_mix(a ^ k1, b ^ seed);
+    return hash_mix(seed ^ k2, static_cast<std::uint64_t>(key.size()) ^ k1);
+}
+
+}  // namespace
+
+TEST_CASE("the key hash equals its first definition at every length and alignment",
+          "[cache][hash]") {
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    std::string buf(200 + 8, '\0');
+    for (std::size_t len = 0; len <= 200; ++len) {
+        for (std::size_t offset = 0; offset < 8; ++offset) {
+            for (char& c : buf) {
+                x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+                c = static_cast<char>((x * 2685821657736338717ull) >> 56);
+            }
+            const std::string_view key(buf.data() + offset, len);
+            INFO("length " << len << ", offset " << offset);
+            REQUIRE(hash_key(key) == reference_hash(key));
+        }
     }
 }
 
