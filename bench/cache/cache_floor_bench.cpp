@@ -1,14 +1,8 @@
-// The floor of a copying get hit, in the same process as BM_GetHit_Baseline: the work any get
-// that returns an owned copy must do on this workload, timed alone with the same key picking.
-// A key's hash (std::hash, as the baseline's unordered_map, and heapwise's hash_key), one
-// 128-byte allocation + memcpy + free (mimalloc, and glibc through __libc_malloc/__libc_free,
-// since this process's malloc is mimalloc), and the sums. FloorLoop is the driver alone (key
-// pick and the DoNotOptimize), which every case here and BM_GetHit_* also pay. The copy's
-// allocator page: "Alone" when the copy is the only live block of its size class (its page
-// empties on every free, as for Cache::get's copy in these benchmarks), "Shared" with one more
-// block of the class kept alive (as for the baseline's copy, which shares its class with the
-// 10k stored strings). bench/cache/floor.py turns the CPU times into the floor's share of the
-// baseline's get and the best ratio a copying get could reach.
+// The floor of a copying get hit, timed in the same process as BM_GetHit_Baseline with the same
+// key picking: the work any get returning an owned copy must do on this workload (the key's
+// hash, one 128-byte allocation + memcpy + free, reaching the value), each part alone and summed.
+// bench/cache/floor.py turns the CPU times into the floor's share of the baseline's get and the
+// best ratio a copying get could reach.
 #include <benchmark/benchmark.h>
 #include <mimalloc.h>
 
@@ -26,6 +20,12 @@ extern "C" void __libc_free(void* p);
 
 namespace {
 
+// Hashes: std::hash (the baseline's unordered_map) and heapwise's hash_key. Allocators: mimalloc,
+// and glibc through __libc_malloc/__libc_free (this process's malloc is mimalloc). FloorLoop is
+// the driver alone (key pick and DoNotOptimize), which every case here and BM_GetHit_* pay. The
+// copy's size class: "Alone" when the copy is its only live block (its page empties on every
+// free, as for Cache::get's copy in these benchmarks), "Shared" with one more block of the class
+// kept alive (as for the baseline's copy, whose class holds the 10k stored strings).
 constexpr std::size_t kValue = 128;
 
 // The same keys as cache_bench.cpp's keys() (URL-like, 33-36 bytes).
