@@ -103,8 +103,13 @@ TEST_CASE("lock-free hits during constant replacement and eviction copy intact v
     // Memory only, small inline values, a budget of ~200 entries over 400 keys: nearly every
     // set replaces or evicts, so entries are retired and freed while readers copy them.
     Cache cache({.max_memory = 64_KiB, .max_disk = 0, .shards = 2});
-    const auto deadline = std::chrono::steady_clock::now() + 700ms;
+    // 700 ms, and on a starved machine longer, until both counts are reached (30 s at most).
+    const auto start = std::chrono::steady_clock::now();
     std::atomic<long> wrong{0}, hits{0}, sets{0};
+    auto running = [&] {
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        return elapsed < 700ms || ((hits.load() <= 1000 || sets.load() <= 1000) && elapsed < 30s);
+    };
     auto value_for = [](int k, unsigned version) {
         std::string v(100 + k % 50, static_cast<char>('a' + (k + version) % 26));
         std::memcpy(v.data(), &k, sizeof k);
@@ -115,7 +120,7 @@ TEST_CASE("lock-free hits during constant replacement and eviction copy intact v
     for (int t = 0; t < 3; ++t) {
         threads.emplace_back([&, t] {
             std::mt19937 rng(static_cast<unsigned>(t) + 11);
-            while (std::chrono::steady_clock::now() < deadline) {
+            while (running()) {
                 for (int i = 0; i < 128; ++i) {
                     const int k = static_cast<int>(rng() % 400);
                     const std::string key = "key" + std::to_string(k);
