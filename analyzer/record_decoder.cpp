@@ -3,6 +3,10 @@
 // the file before checking it against the bytes that remain.
 #include "analyzer/record_decoder.hpp"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <limits>
 #include <string>
 #include <string_view>
@@ -319,6 +323,46 @@ void detail::decode_checked(BlockPosition& pos, std::uint64_t block_offset, Deco
         ++state.records;
     } while (!c.done() && !fast_path_takes(c));
     pos.p = c.position();
+}
+
+namespace {
+
+// pext is one fast instruction on Intel (Haswell on) and AMD family 19h on (Zen 3); Zen 1 and 2
+// run it in microcode, far slower than the portable packing, so those keep the portable path.
+bool pext_is_fast() noexcept {
+#if defined(__x86_64__)
+    if (!detail::cpu_has_bmi2()) return false;
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    const bool intel = ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e;  // GenuineIntel
+    const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;    // AuthenticAMD
+    if (intel) return true;
+    if (!amd || __get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    const unsigned base_family = (eax >> 8) & 0xf;
+    return base_family == 0xf && base_family + ((eax >> 20) & 0xff) >= 0x19;
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+bool detail::cpu_has_bmi2() noexcept {
+#if defined(__x86_64__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ebx & (1u << 8)) != 0;
+#else
+    return false;
+#endif
+}
+
+std::size_t detail::decode_heap_run(BlockPosition& pos, std::uint64_t tick_ns,
+                                    HeapEvent* out) noexcept {
+    [[maybe_unused]] static const bool use_pext = pext_is_fast();
+#if defined(__x86_64__)
+    if (use_pext) return fast_heap_run<true>(pos, tick_ns, out);
+#endif
+    return fast_heap_run<false>(pos, tick_ns, out);
 }
 
 void decode_block(std::span<const std::uint8_t> records, std::uint64_t block_offset,

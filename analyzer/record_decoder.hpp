@@ -71,30 +71,22 @@ template <class V>
 concept HeapBatchVisitor = requires(V& v, std::span<const HeapEvent> events) {
     v.on_heap_events(events);
 };
-inline constexpr std::size_t kHeapBatch = 64;
 
 namespace detail {
-template <class V>
+// Which run decoder decode_block_batched uses: the one chosen for this CPU, or (tests) either.
+enum class HeapRun { kForThisCpu, kPortable, kPext };
+
+template <class V, HeapRun kRun = HeapRun::kForThisCpu>
 void decode_block_batched(std::span<const std::uint8_t> records, std::uint64_t block_offset,
                           DecodeState& state, V& visitor) {
-    using K = format::RecordKind;
     BlockPosition pos{records.data(), records.data(), records.data() + records.size()};
     HeapEvent batch[kHeapBatch];
     while (pos.p != pos.end) {
         std::size_t n = 0;
-        while (n < kHeapBatch && static_cast<std::size_t>(pos.end - pos.p) >= kFastPathMargin) {
-            const std::uint8_t kind = *pos.p;
-            if (kind == static_cast<std::uint8_t>(K::kAlloc)) {
-                Alloc e;
-                if (!fast_alloc(pos, state.tick_ns, e)) break;
-                batch[n++] = HeapEvent::of(e);
-            } else if (kind == static_cast<std::uint8_t>(K::kFree)) {
-                Free e;
-                if (!fast_free(pos, state.tick_ns, e)) break;
-                batch[n++] = HeapEvent::of(e);
-            } else {
-                break;
-            }
+        if constexpr (kRun == HeapRun::kForThisCpu) {
+            n = decode_heap_run(pos, state.tick_ns, batch);
+        } else {
+            n = fast_heap_run<kRun == HeapRun::kPext>(pos, state.tick_ns, batch);
         }
         if (n != 0) {
             visitor.on_heap_events(std::span<const HeapEvent>(batch, n));

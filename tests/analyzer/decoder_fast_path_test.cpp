@@ -1,8 +1,10 @@
 // The record decoder's unchecked fast path for kAlloc/kFree (record_fast_path.hpp) against the
 // checked decoder and against values the test computes itself: records on both sides of the
 // kFastPathMargin boundary, every varint length and odd encoding, and malformed records, whose
-// TraceError must be exactly the one the checked decoder gives. Also decode_block_with and
-// TraceReader::read_with with a final visitor.
+// TraceError must be exactly the one the checked decoder gives; long random runs between other
+// records. Every block goes through every decoding path (decode_paths.hpp): the virtual interface,
+// a final visitor, and the batched runs with the portable and (where the CPU has BMI2) the pext run
+// decoder. Also TraceReader::read_with with a final visitor.
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "analyzer/trace_reader.hpp"
+#include "decode_paths.hpp"
 #include "trace_bytes.hpp"
 
 using namespace heapwise;
@@ -19,77 +22,8 @@ using test::Bytes;
 using test::RecordWriter;
 using K = format::RecordKind;
 
-namespace {
+using namespace test::decode_paths;
 
-// Alloc and free events as one comparable row each (kind 'a' or 'f').
-struct Row {
-    char kind;
-    std::uint64_t time_ns, thread, addr, size, stack, fn;
-    bool operator==(const Row&) const = default;
-};
-
-class Rows final : public EventVisitor {
-public:
-    std::vector<Row> rows;
-    void on_alloc(const Alloc& e) override {
-        rows.push_back({'a', e.time_ns, static_cast<std::uint64_t>(e.thread), e.addr, e.size,
-                        static_cast<std::uint64_t>(e.stack), static_cast<std::uint64_t>(e.fn)});
-    }
-    void on_free(const Free& e) override {
-        rows.push_back({'f', e.time_ns, static_cast<std::uint64_t>(e.thread), e.addr, 0, 0,
-                        static_cast<std::uint64_t>(e.fn)});
-    }
-};
-
-struct Outcome {
-    std::vector<Row> rows;
-    std::optional<std::string> error;  // what(), record offset and field of a TraceError
-    bool operator==(const Outcome&) const = default;
-};
-
-// Decodes one block through the virtual interface (decode_block) or a final visitor
-// (decode_block_with); both must agree.
-Outcome decode(const Bytes& records, std::uint64_t tick_ns = 1) {
-    Outcome out[2];
-    for (int with = 0; with < 2; ++with) {
-        DecodeState state;
-        state.tick_ns = tick_ns;
-        Rows v;
-        try {
-            if (with == 0) decode_block(records, 4096, state, static_cast<EventVisitor&>(v));
-            else decode_block_with(records, 4096, state, v);
-        } catch (const TraceError& e) {
-            out[with].error = std::string(e.what()) + " @" + std::to_string(e.record_offset()) + " " +
-                              e.field();
-        }
-        out[with].rows = v.rows;
-    }
-    CHECK(out[0] == out[1]);
-    return out[0];
-}
-
-Bytes padding(std::size_t n) { return Bytes(n, static_cast<std::uint8_t>(K::kPadding)); }
-
-// A varint of value v spread over exactly len bytes (len >= the minimal length; overlong encodings
-// are valid LEB128 and must decode to v).
-void put_var_len(Bytes& out, std::uint64_t v, int len) {
-    for (int i = 0; i < len; ++i) {
-        const auto low = static_cast<std::uint8_t>(v & 0x7f);
-        v >>= 7;
-        out.push_back(i + 1 < len ? static_cast<std::uint8_t>(low | 0x80) : low);
-    }
-}
-
-int min_len(std::uint64_t v) {
-    int n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        ++n;
-    }
-    return n;
-}
-
-}  // namespace
 
 TEST_CASE("fast path: allocs and frees straddling the margin decode to the exact values",
           "[reader][fastpath]") {
@@ -248,6 +182,105 @@ TEST_CASE("fast path: random alloc and free bytes agree with the checked decoder
         if (slow.error) ++compared_errors;
     }
     CHECK(compared_errors > 1000);  // enough malformed records were compared
+}
+
+TEST_CASE("fast path: long random runs with other records and one malformed record decode alike",
+          "[reader][fastpath]") {
+    // Blocks of up to 2000 records: allocs and frees with fields of random length (overlong
+    // encodings and 9- and 10-byte varints included), kRss records (which move the time) and
+    // padding between runs, and in most blocks one malformed alloc or free at a random place. The
+    // test computes every event itself; every decoding path must give exactly those, then the
+    // checked decoder's error for the malformed record.
+    std::mt19937_64 rng(23);
+    const auto pick = [&](std::uint64_t n) { return rng() % n; };
+    const auto value_bits = [&](int bits) {  // a value of 0 to `bits` significant bits
+        const int b = static_cast<int>(pick(static_cast<std::uint64_t>(bits) + 1));
+        return b == 0 ? 0 : (rng() | (std::uint64_t{1} << 63)) >> (64 - b);
+    };
+    const auto put = [&](Bytes& out, std::uint64_t v) {  // minimal, or now and then overlong
+        const int len = min_len(v);
+        put_var_len(out, v, pick(8) == 0 ? len + static_cast<int>(pick(11 - len)) : len);
+    };
+    const Bytes eleven(10, 0x80);
+    int errors = 0, runs_over_a_batch = 0;
+    for (int block = 0; block < 60; ++block) {
+        const std::uint64_t tick_ns = 1 + pick(1000);
+        const std::size_t count = 1 + pick(2000);
+        const std::size_t bad_at = pick(4) == 0 ? count : pick(count);  // count: no bad record
+        Bytes b;
+        std::vector<Row> want;
+        std::optional<std::string> want_error;  // " @offset field"
+        std::uint64_t ticks = 0, addr = 0;
+        std::size_t run = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::uint64_t r = pick(100);
+            if (i != bad_at && r < 3) {
+                b.push_back(static_cast<std::uint8_t>(K::kPadding));
+                run = 0;
+                continue;
+            }
+            if (i != bad_at && r < 6) {
+                const std::uint64_t dt = value_bits(20);
+                b.push_back(static_cast<std::uint8_t>(K::kRss));
+                put(b, dt);
+                put(b, value_bits(40));
+                ticks += dt;
+                run = 0;
+                continue;
+            }
+            const bool is_alloc = pick(2) == 0;
+            const std::uint64_t dt = value_bits(pick(10) == 0 ? 64 : 7);
+            const std::uint64_t thread = value_bits(pick(10) == 0 ? 32 : 3);
+            const std::uint64_t delta = value_bits(pick(10) == 0 ? 64 : 20);  // zigzagged
+            const std::uint64_t size = value_bits(pick(10) == 0 ? 64 : 12);
+            const std::uint64_t stack = value_bits(pick(10) == 0 ? 32 : 14);
+            std::uint64_t fn = pick(is_alloc ? format::kAllocFnCount : format::kFreeFnCount);
+            const std::size_t at = b.size();
+            b.push_back(static_cast<std::uint8_t>(is_alloc ? K::kAlloc : K::kFree));
+            // The malformed record: one field broken, the rest as usual.
+            const int fields = is_alloc ? 6 : 4;
+            const int broken = i == bad_at ? static_cast<int>(pick(static_cast<std::uint64_t>(fields))) : -1;
+            const int how = static_cast<int>(pick(2));  // 0: too long a varint, 1: out of range
+            const char* names[] = {"dt", "thread", "addr", "size", "stack", "fn"};
+            const std::uint64_t values[] = {dt, thread, delta, size, stack};
+            for (int f = 0; f < fields; ++f) {
+                const int name = is_alloc || f < 3 ? f : 5;  // a free's fn follows addr
+                if (f == broken && name != 5 && (how == 0 || (name != 1 && name != 4))) {
+                    test::append(b, eleven);
+                    b.push_back(0);
+                    want_error = " @" + std::to_string(at) + " " + names[name];
+                } else if (f == broken && name != 5) {
+                    put(b, (std::uint64_t{1} << 32) + values[name]);  // thread or stack over 32 bits
+                    want_error = " @" + std::to_string(at) + " " + names[name];
+                } else if (name == 5) {
+                    if (f == broken) {
+                        fn = (is_alloc ? format::kAllocFnCount : format::kFreeFnCount) + pick(200);
+                        want_error = " @" + std::to_string(at) + " fn";
+                    }
+                    b.push_back(static_cast<std::uint8_t>(fn));
+                } else {
+                    put(b, values[name]);
+                }
+            }
+            if (i == bad_at) break;
+            ticks += dt;
+            addr += static_cast<std::uint64_t>(format::unzigzag(delta));
+            want.push_back(is_alloc ? Row{'a', ticks * tick_ns, thread, addr, size, stack, fn}
+                                    : Row{'f', ticks * tick_ns, thread, addr, 0, 0, fn});
+            if (++run == kHeapBatch + 1) ++runs_over_a_batch;
+        }
+        test::append(b, padding(detail::kFastPathMargin));
+        INFO("block " << block);
+        const Outcome o = decode(b, tick_ns);
+        CHECK(o.rows == want);
+        CHECK(o.error.has_value() == want_error.has_value());
+        if (o.error && want_error) {
+            CHECK(o.error->ends_with(*want_error));
+            ++errors;
+        }
+    }
+    CHECK(errors > 30);
+    CHECK(runs_over_a_batch > 0);  // some runs were longer than one batch
 }
 
 TEST_CASE("read_with a final visitor delivers what read delivers", "[reader][fastpath]") {
