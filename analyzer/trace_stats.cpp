@@ -58,14 +58,14 @@ TraceStats StatsBuilder::stats() const {
     s.records = records_;
     s.duration_ns = duration_ns_;
     s.allocs = t.allocs;
-    s.allocs_by_fn = allocs_by_fn_;
+    std::copy_n(by_fn_.begin(), s.allocs_by_fn.size(), s.allocs_by_fn.begin());
     s.frees = t.frees;
-    s.frees_by_fn = frees_by_fn_;
-    s.frees_null = frees_null_;
+    std::copy_n(by_fn_.begin() + format::kAllocFnCount, s.frees_by_fn.size(), s.frees_by_fn.begin());
+    s.frees_null = by_fn_[kNullFree];
     s.realloc_failed = realloc_failed_;
-    s.reallocs = allocs_by_fn_[static_cast<std::size_t>(AllocFn::kRealloc)] +
-                 allocs_by_fn_[static_cast<std::size_t>(AllocFn::kReallocArray)] + realloc_failed_;
-    s.events = t.allocs + t.frees + frees_null_ + realloc_failed_;
+    s.reallocs = s.allocs_by_fn[static_cast<std::size_t>(AllocFn::kRealloc)] +
+                 s.allocs_by_fn[static_cast<std::size_t>(AllocFn::kReallocArray)] + realloc_failed_;
+    s.events = t.allocs + t.frees + s.frees_null + realloc_failed_;
     s.bytes_allocated = t.bytes_allocated;
     s.peak_live_bytes = t.peak_bytes;
     s.peak_live_blocks = t.peak_count;

@@ -76,31 +76,29 @@ public:
     void on_internal_stack(const InternalStack& e) override;
     void on_alloc(const Alloc& e) override {
         timed(e.time_ns);
-        ++allocs_by_fn_[static_cast<std::size_t>(e.fn)];
+        ++by_fn_[static_cast<std::size_t>(e.fn)];
         heap_.alloc(e);
     }
     void on_free(const Free& e) override {
         timed(e.time_ns);
-        if (e.addr == 0) {
-            ++frees_null_;
-        } else {
-            ++frees_by_fn_[static_cast<std::size_t>(e.fn)];
-        }
+        ++by_fn_[e.addr == 0 ? kNullFree : format::kAllocFnCount + static_cast<std::size_t>(e.fn)];
         heap_.free(e);
     }
     // The decoder's runs of allocs and frees (HeapBatchVisitor): the same figures as on_alloc
-    // and on_free one by one, with the address table's slots prefetched ahead.
+    // and on_free one by one, with the address table's slots prefetched ahead. The counts by
+    // function are taken in a second pass over the run, without a branch on each event's kind
+    // (the heap's loop has enough to do).
     void on_heap_events(std::span<const HeapEvent> events) {
-        heap_.apply(events, [this](const HeapEvent& e) {
-            timed(e.time_ns);
-            if (e.is_alloc) {
-                ++allocs_by_fn_[e.fn];
-            } else if (e.addr == 0) {
-                ++frees_null_;
-            } else {
-                ++frees_by_fn_[e.fn];
-            }
-        });
+        heap_.apply(events, [](const HeapEvent&, std::uint64_t) {});
+        records_ += events.size();
+        std::uint64_t last = duration_ns_;
+        for (const HeapEvent& e : events) {
+            last = std::max(last, e.time_ns);
+            const std::size_t free_index = format::kAllocFnCount + e.fn;
+            const std::size_t index = e.is_alloc ? e.fn : free_index;
+            ++by_fn_[!e.is_alloc & (e.addr == 0) ? kNullFree : index];
+        }
+        duration_ns_ = last;
     }
     void on_realloc_failed(const ReallocFailed& e) override {
         timed(e.time_ns);
@@ -125,10 +123,10 @@ private:
     LiveHeap heap_{false};
     std::uint64_t records_ = 0;
     std::uint64_t duration_ns_ = 0;
-    std::uint64_t frees_null_ = 0;
     std::uint64_t realloc_failed_ = 0;
-    std::array<std::uint64_t, format::kAllocFnCount> allocs_by_fn_{};
-    std::array<std::uint64_t, format::kFreeFnCount> frees_by_fn_{};
+    // Allocations by AllocFn, then frees by FreeFn, then frees of NULL, in one array.
+    static constexpr std::size_t kNullFree = format::kAllocFnCount + format::kFreeFnCount;
+    std::array<std::uint64_t, kNullFree + 1> by_fn_{};
 };
 
 }  // namespace heapwise::analyzer

@@ -13,6 +13,10 @@
 #include <cstdint>
 #include <memory>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "analyzer/events.hpp"
 #include "analyzer/replay/addr_map.hpp"
 
@@ -63,15 +67,46 @@ public:
         Bucket& h = table_[b];
         const unsigned m = match(h, addr);
         if (m != 0) [[unlikely]] {
-            replace(h, static_cast<unsigned>(__builtin_ctz(m)), block, old);
+            replace(h, slot_of(m), block, old);
             return true;
         }
         const unsigned e = empty(h);
         if (hops_[b] == 0 && e != 0) [[likely]] {  // absent: nothing ever went past this bucket
-            fill(h, static_cast<unsigned>(__builtin_ctz(e)), addr, block);
+            fill(h, slot_of(e), addr, block);
             return false;
         }
         return put_far(b, addr, block, old);
+    }
+
+    // The common cases of put() and take() alone, for a replay's batches: one probe of addr's
+    // home bucket. Anything else returns false and changes nothing, and the caller goes on to
+    // put() or take(): address 0, growth due, and for try_put an address live already, a home
+    // bucket full or once overflowed, a block that does not fit a slot; for try_take an address
+    // not in its home bucket or a block in the side map.
+    bool try_put(std::uint64_t addr, LiveBlock block) noexcept {
+        if ((addr == 0) | ((size_ + 1) * 2 > buckets_ * kBucketSlots) | !fits(block)) [[unlikely]] return false;
+        const std::size_t b = home(addr);
+        Bucket& h = table_[b];
+        const unsigned e = empty(h);
+        if ((match(h, addr) != 0) | (e == 0) | (hops_[b] != 0)) [[unlikely]] return false;
+        const unsigned k = slot_of(e);
+        h.key[k] = addr;
+        h.packed[k] = block.size | static_cast<std::uint64_t>(block.stack) << kSizeBits;
+        ++size_;
+        return true;
+    }
+    bool try_take(std::uint64_t addr, LiveBlock& out) noexcept {
+        if ((addr == 0) | (buckets_ == 0)) [[unlikely]] return false;
+        Bucket& h = table_[home(addr)];
+        const unsigned m = match(h, addr);
+        if (m == 0) [[unlikely]] return false;
+        const unsigned k = slot_of(m);
+        const std::uint64_t packed = h.packed[k];
+        if (packed == kOverflow) [[unlikely]] return false;
+        h.key[k] = 0;
+        --size_;
+        out = unpack(packed);
+        return true;
     }
 
     // Adds addr's block unless addr is live. True when it was added.
@@ -103,7 +138,7 @@ public:
         Bucket& h = table_[b];
         const unsigned m = match(h, addr);
         if (m == 0) [[unlikely]] return take_far(b, addr, out);
-        remove(h, static_cast<unsigned>(__builtin_ctz(m)), out);
+        remove(h, slot_of(m), out);
         return true;
     }
 
@@ -129,16 +164,27 @@ private:
     static constexpr std::uint8_t kStuck = 255;  // a count that saturated stays until a rehash
 
     static bool fits(const LiveBlock& b) noexcept {
-        return b.size < kSizeMask && static_cast<std::uint64_t>(b.stack) <= kMaxInlineStack;
+        return (b.size < kSizeMask) & (static_cast<std::uint64_t>(b.stack) <= kMaxInlineStack);
     }
     static LiveBlock unpack(std::uint64_t packed) noexcept {
         return {packed & kSizeMask, StackId{static_cast<std::uint32_t>(packed >> kSizeBits)}};
     }
-    // Bit k set when slot k holds key: four compares, no branch.
+    // A mask with bit 4k set when slot k holds key (slot_of() reads it back), without a branch:
+    // SSE2 (every x86-64) compares the four keys' 32-bit halves at once; a slot matches when both
+    // its halves do (bits 4k and 4k+2 of the byte mask of the halves packed to 16 bits).
     static unsigned match(const Bucket& h, std::uint64_t key) noexcept {
-        return static_cast<unsigned>(h.key[0] == key) | static_cast<unsigned>(h.key[1] == key) << 1 |
-               static_cast<unsigned>(h.key[2] == key) << 2 | static_cast<unsigned>(h.key[3] == key) << 3;
+#if defined(__SSE2__)
+        const __m128i k = _mm_set1_epi64x(static_cast<long long>(key));
+        const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(h.key)), k);
+        const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(h.key + 2)), k);
+        const auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_packs_epi32(lo, hi)));
+        return bits & (bits >> 2) & 0x1111u;
+#else
+        return static_cast<unsigned>(h.key[0] == key) | static_cast<unsigned>(h.key[1] == key) << 4 |
+               static_cast<unsigned>(h.key[2] == key) << 8 | static_cast<unsigned>(h.key[3] == key) << 12;
+#endif
     }
+    static unsigned slot_of(unsigned mask) noexcept { return static_cast<unsigned>(__builtin_ctz(mask)) / 4; }
     static unsigned empty(const Bucket& h) noexcept { return match(h, 0); }
 
     LiveBlock value_of(std::uint64_t key, std::uint64_t packed) const noexcept {
@@ -188,12 +234,12 @@ private:
     [[gnu::noinline]] bool put_far(std::size_t b, std::uint64_t addr, const LiveBlock& block,
                                    LiveBlock& old) {
         if (const std::size_t i = far(b, addr); i != kNone) {
-            replace(table_[i], static_cast<unsigned>(__builtin_ctz(match(table_[i], addr))), block, old);
+            replace(table_[i], slot_of(match(table_[i], addr)), block, old);
             return true;
         }
         for (std::size_t i = b;; i = (i + 1) & mask_) {
             if (const unsigned e = empty(table_[i]); e != 0) {
-                fill(table_[i], static_cast<unsigned>(__builtin_ctz(e)), addr, block);
+                fill(table_[i], slot_of(e), addr, block);
                 return false;
             }
             if (hops_[i] != kStuck) ++hops_[i];  // one more key lives past bucket i
@@ -202,7 +248,7 @@ private:
     [[gnu::noinline]] bool take_far(std::size_t b, std::uint64_t addr, LiveBlock& out) noexcept {
         const std::size_t i = far(b, addr);
         if (i == kNone) return false;
-        remove(table_[i], static_cast<unsigned>(__builtin_ctz(match(table_[i], addr))), out);
+        remove(table_[i], slot_of(match(table_[i], addr)), out);
         for (std::size_t j = b; j != i; j = (j + 1) & mask_) {
             if (hops_[j] != kStuck) --hops_[j];
         }
@@ -227,7 +273,7 @@ private:
                 if (old[i].key[k] == 0) continue;
                 for (std::size_t b = home(old[i].key[k]);; b = (b + 1) & mask_) {
                     if (const unsigned e = empty(table_[b]); e != 0) {
-                        const auto slot = static_cast<unsigned>(__builtin_ctz(e));
+                        const unsigned slot = slot_of(e);
                         table_[b].key[slot] = old[i].key[k];
                         table_[b].packed[slot] = old[i].packed[k];
                         break;

@@ -82,7 +82,6 @@ public:
         ThreadState& t = threads_.get(e.thread);
         t.has_pending = false;
         t.last_alloc = e.addr;
-        t.has_last_alloc = true;
         ++totals_.allocs;
         const LiveBlock block{e.size, e.stack};
         const bool counted = !internal(e.stack);
@@ -113,8 +112,8 @@ public:
     void free(const Free& e) {
         ThreadState& t = threads_.get(e.thread);
         t.has_pending = false;
-        const bool follows_its_alloc = t.has_last_alloc && t.last_alloc == e.addr;
-        t.has_last_alloc = false;
+        const bool follows_its_alloc = t.last_alloc == e.addr;
+        t.last_alloc = 0;
         if (e.addr == 0) return;
         ++totals_.frees;
         const bool realloc = e.fn == FreeFn::kRealloc || e.fn == FreeFn::kReallocArray;
@@ -139,7 +138,7 @@ public:
 
     void realloc_failed(const ReallocFailed& e) {
         ThreadState* t = threads_.find(e.thread);
-        if (t != nullptr) t->has_last_alloc = false;
+        if (t != nullptr) t->last_alloc = 0;
         if (t == nullptr || !t->has_pending || t->pending.addr != e.addr) {
             ++totals_.realloc_failed_unknown;
             return;
@@ -151,22 +150,83 @@ public:
 
     // alloc() or free() for each event in order, with the same results, each event's slot in the
     // address table prefetched kLookahead events ahead: on a table larger than the cache a probe
-    // otherwise waits on memory for every event. after(e) runs after each one.
+    // otherwise waits on memory for every event. after(e, live_bytes) runs after each one with the
+    // live bytes then (totals() is brought up to date at the end of the run).
+    // Totals only (no per-stack figures, no sampling, at most one internal stack), an event is
+    // one try_put() or try_take() of the address table and a few additions, with no call and no
+    // test of those modes; the rare cases (address 0, a realloc's free, the side map, an
+    // inconsistency, growth) go to alloc() and free() behind one well-predicted branch.
     static constexpr std::size_t kLookahead = 8;
     template <std::size_t kAhead = kLookahead, class F>
     void apply(std::span<const HeapEvent> events, F&& after) {
         const std::size_t n = events.size();
         for (std::size_t i = 0; i < n && i < kAhead; ++i) live_.prefetch(events[i].addr);
+        if (per_stack_ || sample_interval_ != 0 || internal_.size() > 1) [[unlikely]] {
+            for (std::size_t i = 0; i < n; ++i) {
+                if (i + kAhead < n) live_.prefetch(events[i + kAhead].addr);
+                const HeapEvent& e = events[i];
+                if (e.is_alloc) {
+                    alloc(e.as_alloc());
+                } else {
+                    free(e.as_free());
+                }
+                after(e, totals_.live_bytes);
+            }
+            return;
+        }
+        // A stack id no slot holds (over kMaxInlineStack) when there is no internal stack.
+        const std::uint32_t internal_id =
+            internal_.empty() ? ~std::uint32_t{0} : static_cast<std::uint32_t>(internal_.front());
+        // The totals in locals: stores to the table or a thread's state could alias the members.
+        LiveTotals t = totals_;
+        ThreadState* ts = nullptr;  // runs are mostly one thread's: its state is looked up once
+        ThreadId tid{};
         for (std::size_t i = 0; i < n; ++i) {
             if (i + kAhead < n) live_.prefetch(events[i + kAhead].addr);
             const HeapEvent& e = events[i];
-            if (e.is_alloc) {
-                alloc(e.as_alloc());
-            } else {
-                free(e.as_free());
+            if (ts == nullptr || e.thread != tid) [[unlikely]] {
+                tid = e.thread;
+                ts = &threads_.get(tid);
             }
-            after(e);
+            if (e.is_alloc) {
+                if (!live_.try_put(e.addr, {e.size, e.stack})) [[unlikely]] {
+                    apply_rare(e, t, ts);
+                } else {
+                    ts->has_pending = false;
+                    ts->last_alloc = e.addr;
+                    ++t.allocs;
+                    if (static_cast<std::uint32_t>(e.stack) != internal_id) [[likely]] {
+                        t.bytes_allocated += e.size;
+                        t.live_bytes += e.size;
+                        ++t.live_count;
+                        if (t.live_bytes > t.peak_bytes) [[unlikely]] {
+                            t.peak_bytes = t.live_bytes;
+                            t.peak_count = t.live_count;
+                            t.peak_time_ns = e.time_ns;
+                        }
+                    }
+                }
+            } else {
+                LiveBlock b;
+                // A realloc's free must be remembered for a failed realloc: free() does it.
+                if (static_cast<unsigned>(e.fn) - 1u < 2u || !live_.try_take(e.addr, b)) [[unlikely]] {
+                    apply_rare(e, t, ts);
+                } else {
+                    ts->has_pending = false;
+                    const bool follows_its_alloc = ts->last_alloc == e.addr;
+                    ts->last_alloc = 0;
+                    ++t.frees;
+                    if (static_cast<std::uint32_t>(b.stack) != internal_id) [[likely]] {
+                        t.temporary += follows_its_alloc;
+                        // Clamped as subtract_live() does.
+                        t.live_bytes -= std::min(t.live_bytes, b.size);
+                        t.live_count -= std::min<std::uint64_t>(t.live_count, 1);
+                    }
+                }
+            }
+            after(e, t.live_bytes);
         }
+        totals_ = t;
     }
 
     const LiveTotals& totals() const noexcept { return totals_; }
@@ -187,6 +247,7 @@ public:
 
 private:
     using Block = LiveBlock;
+
     struct Weight {
         std::uint64_t bytes = 0;
         std::uint64_t count = 0;
@@ -198,15 +259,29 @@ private:
     };
     struct ThreadState {
         Pending pending;
-        std::uint64_t last_alloc = 0;  // the thread's last alloc, if its last heap event was one
+        // The thread's last alloc if its last heap event was one, else 0 (an alloc of address 0
+        // may leave 0 too: only frees of non-null addresses ask).
+        std::uint64_t last_alloc = 0;
         bool has_pending = false;
-        bool has_last_alloc = false;
     };
     struct StackSlot {
         StackUsage usage;
         bool present = false;  // the stack allocated (snapshots list only those)
         bool dirty = false;    // keep_peak: changed since the last peak, listed in dirty_
     };
+
+    // apply()'s rare events, with its local totals; its thread state pointer is looked up again
+    // (a new thread may have grown the table).
+    [[gnu::noinline, gnu::cold]] void apply_rare(const HeapEvent& e, LiveTotals& t, ThreadState*& ts) {
+        totals_ = t;
+        if (e.is_alloc) {
+            alloc(e.as_alloc());
+        } else {
+            free(e.as_free());
+        }
+        t = totals_;
+        ts = &threads_.get(e.thread);
+    }
 
     StackUsage& usage(StackId stack) {
         StackSlot& s = by_stack_.get(stack);

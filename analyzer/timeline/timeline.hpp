@@ -91,7 +91,10 @@ public:
     // The decoder's runs of allocs and frees (HeapBatchVisitor): as on_alloc and on_free one by
     // one, with the address table's slots prefetched ahead.
     void on_heap_events(std::span<const HeapEvent> events) {
-        heap_.apply(events, [this](const HeapEvent& e) { heap_changed(e.time_ns); });
+        heap_.apply(events, [this](const HeapEvent& e, std::uint64_t live_bytes) {
+            ++heap_events_;
+            points_.add(timed(e.time_ns), live_bytes);
+        });
     }
     void on_realloc_failed(const ReallocFailed& e) override {
         heap_.realloc_failed(e);

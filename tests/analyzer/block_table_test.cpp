@@ -1,6 +1,7 @@
 // The replay's 16-byte address table (analyzer/replay/block_table.hpp) against std::unordered_map
 // on random sequences of the replay's operations (put as an alloc does, take as a free, add as a
-// failed realloc's restore), with sizes and stack ids that do not fit a slot (the side map),
+// failed realloc's restore, and the batch path's try_put and try_take, which must either do the
+// same or change nothing), with sizes and stack ids that do not fit a slot (the side map),
 // address 0, and addresses that share a home bucket, so keys overflow into later buckets.
 #include <catch2/catch.hpp>
 
@@ -55,6 +56,8 @@ LiveBlock random_block(std::mt19937_64& rng) {
 }  // namespace
 
 TEST_CASE("block table: random put, take and add match unordered_map", "[reader][block_table]") {
+    std::size_t tried = 0;
+    std::size_t stepped = 0;  // try_put and try_take that did the work themselves
     for (const std::uint64_t seed : {1u, 2u, 3u}) {
         BlockTable t;
         Ref ref;
@@ -68,8 +71,33 @@ TEST_CASE("block table: random put, take and add match unordered_map", "[reader]
         addrs.push_back(1);
         for (int i = 0; i < 150000; ++i) {
             const std::uint64_t addr = addrs[rng() % addrs.size()];
-            const unsigned op = static_cast<unsigned>(rng() % 3);
-            if (op == 0) {
+            const unsigned op = static_cast<unsigned>(rng() % 5);
+            if (op == 3) {  // try_put: an alloc's common case, or nothing at all
+                const LiveBlock b = random_block(rng);
+                const std::size_t before = t.size();
+                const bool was = ref.contains(addr);
+                ++tried;
+                if (t.try_put(addr, b)) {
+                    ++stepped;
+                    REQUIRE_FALSE(was);
+                    ref[addr] = b;
+                } else {
+                    REQUIRE(t.size() == before);
+                }
+            } else if (op == 4) {  // try_take: a free's common case, or nothing at all
+                LiveBlock out;
+                const std::size_t before = t.size();
+                ++tried;
+                if (t.try_take(addr, out)) {
+                    ++stepped;
+                    const auto it = ref.find(addr);
+                    REQUIRE(it != ref.end());
+                    REQUIRE(out == it->second);
+                    ref.erase(it);
+                } else {
+                    REQUIRE(t.size() == before);
+                }
+            } else if (op == 0) {
                 const LiveBlock b = random_block(rng);
                 LiveBlock old;
                 const bool was = t.put(addr, b, old);
@@ -113,6 +141,42 @@ TEST_CASE("block table: random put, take and add match unordered_map", "[reader]
         CHECK(t.size() == 0);
         CHECK(t.overflowed() == 0);
     }
+    CHECK(stepped > tried / 4);  // the common case is common here too
+}
+
+TEST_CASE("block table: try_put and try_take take the common case and leave the rest alone",
+          "[reader][block_table]") {
+    BlockTable t;
+    LiveBlock out;
+    CHECK_FALSE(t.try_put(0x1000, {8, StackId{1}}));  // an empty table: growth is due
+    CHECK(t.size() == 0);
+    LiveBlock old;
+    CHECK_FALSE(t.put(0x1000, {8, StackId{1}}, old));
+    REQUIRE(t.try_put(0x2000, {16, StackId{2}}));
+    CHECK(t.size() == 2);
+    CHECK_FALSE(t.try_put(0x2000, {24, StackId{3}}));  // live already: put() counts that
+    CHECK_FALSE(t.try_put(0, {24, StackId{3}}));       // address 0 lives beside the table
+    CHECK_FALSE(t.try_put(0x3000, {std::uint64_t{1} << 41, StackId{3}}));  // the side map's
+    CHECK_FALSE(t.try_put(0x3000, {5, StackId{1u << 24}}));
+    CHECK(t.size() == 2);
+    CHECK_FALSE(t.try_take(0x4000, out));  // not live
+    REQUIRE(t.try_take(0x2000, out));
+    CHECK(out == LiveBlock{16, StackId{2}});
+    CHECK_FALSE(t.find(0x2000));
+    CHECK(t.put(0x5000, {std::uint64_t{1} << 41, StackId{4}}, old) == false);
+    CHECK_FALSE(t.try_take(0x5000, out));  // in the side map: take() hands it out
+    REQUIRE(t.take(0x5000, out));
+    CHECK(out == LiveBlock{std::uint64_t{1} << 41, StackId{4}});
+    CHECK(t.overflowed() == 0);
+    // A home bucket that overflowed once: try_put leaves every address homed there to put().
+    const std::vector<std::uint64_t> same_home = colliding(64, 6);
+    for (std::size_t i = 0; i < 5; ++i) CHECK_FALSE(t.put(same_home[i], {i + 1, StackId{1}}, old));
+    CHECK_FALSE(t.try_put(same_home[5], {6, StackId{1}}));
+    CHECK_FALSE(t.try_take(same_home[4], out));  // past its home bucket: take() finds it
+    REQUIRE(t.take(same_home[4], out));
+    CHECK(out.size == 5);
+    REQUIRE(t.try_take(same_home[0], out));
+    CHECK(out.size == 1);
 }
 
 TEST_CASE("block table: addresses past a full home bucket stay findable as others leave",

@@ -1,18 +1,23 @@
 // The decoder's runs of heap events (HeapBatchVisitor, on_heap_events) against the same visitor
 // fed one event at a time: `heapwise stats` (StatsBuilder) and the timeline give exactly the same
 // figures both ways, on the golden traces (real programs, markers, several blocks) and on random
-// multi-block traces with markers, RSS samples, failed reallocs, records the fast path declines
-// (near a block's end, long varints), a bad record mid-block and a block with a broken crc. A
-// recording visitor checks the runs arrive in file order, split at every other kind of record.
+// multi-block traces with markers, RSS samples, reallocs and failed ones, frees of NULL, blocks
+// that do not fit a table slot, internal stacks (one, then two), sampled weights, records the
+// fast path declines (near a block's end, long varints), a bad record mid-block and a block with
+// a broken crc. LiveHeap::apply on those runs gives every total of alloc() and free() one by one
+// (temporaries included). A recording visitor checks the runs arrive in file order, split at
+// every other kind of record.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "analyzer/replay/live_heap.hpp"
 #include "analyzer/timeline/timeline.hpp"
 #include "analyzer/trace_reader.hpp"
 #include "analyzer/trace_stats.hpp"
@@ -45,24 +50,49 @@ struct BlockWriter {
     }
 };
 
+struct TraceShape {
+    bool damage = false;
+    int internal = 0;             // internal stacks: 7 from the start, 9 from the fourth block on
+    std::uint64_t sampled = 0;    // a sampled trace's mean interval (0: lossless)
+};
+
+Bytes process_info(std::uint64_t sample_interval) {
+    RecordWriter w;
+    w.kind(K::kProcessInfo)
+        .var(4242).var(1).var(1'700'000'000'000'000'000ull).var(5'000'000).var(1)
+        .u8(8).u8(static_cast<std::uint8_t>(sample_interval != 0 ? format::Mode::kSampled : format::Mode::kLossless))
+        .var(sample_interval).u8(1).var(64)
+        .str("/usr/bin/prog").str("/tmp").var(1).str("prog").str("");
+    return w.out;
+}
+
+void internal_stack(RecordWriter& w, std::uint64_t id) {
+    w.kind(K::kStack).var(id).u8(0).var(0).var(0).var(0);  // no frames
+    w.u8(static_cast<std::uint8_t>(format::SizedKind::kInternalStack)).var(1).var(id);
+}
+
 // A random trace of `blocks` blocks: a churn of allocations over a bounded set of addresses, frees
-// (some of unknown addresses, some of NULL), realloc frees (half of them failing), markers and RSS
-// samples; a few sizes of 4 GiB and more and stack ids beyond a slot's 24 bits.
-Bytes random_trace(std::uint64_t seed, int blocks, bool damage) {
+// (some of unknown addresses, some of NULL), realloc frees (half of them failing), allocations
+// at address 0, markers and RSS samples; a few sizes of 4 GiB and more and stack ids beyond a
+// slot's 24 bits.
+Bytes random_trace(std::uint64_t seed, int blocks, const TraceShape& shape = {}) {
+    const bool damage = shape.damage;
     std::mt19937_64 rng(seed);
     Bytes file = test::file_header_bytes();
     std::vector<std::uint64_t> live;
     std::uint64_t t = 0;
     for (int b = 0; b < blocks; ++b) {
         BlockWriter bw;
-        if (b == 0) test::append(bw.w.out, test::process_info_record(1));
+        if (b == 0) test::append(bw.w.out, process_info(shape.sampled));
+        if (b == 0 && shape.internal >= 1) internal_stack(bw.w, 7);
+        if (b == 3 && shape.internal >= 2) internal_stack(bw.w, 9);
         const int n = 500 + static_cast<int>(rng() % 3000);
         for (int i = 0; i < n; ++i) {
             const std::uint32_t thread = static_cast<std::uint32_t>(rng() % 3);
             t += rng() % 4 == 0 ? rng() % 100000 : rng() % 3;
             const unsigned op = static_cast<unsigned>(rng() % 1000);
             if (op < 480 || live.empty()) {
-                const std::uint64_t a = 0x55550000ull + (rng() % 5000) * 16;
+                const std::uint64_t a = op % 211 == 0 ? 0 : 0x55550000ull + (rng() % 5000) * 16;
                 std::uint64_t size = 1 + rng() % 2000;
                 if (op % 97 == 0) size = (std::uint64_t{5} << 32) + rng() % 1000;
                 if (op % 151 == 0) size = std::uint64_t{1} << 41;
@@ -118,6 +148,21 @@ Bytes random_trace(std::uint64_t seed, int blocks, bool damage) {
     return file;
 }
 
+void require_same(const LiveTotals& a, const LiveTotals& b) {
+    CHECK(a.allocs == b.allocs);
+    CHECK(a.frees == b.frees);
+    CHECK(a.bytes_allocated == b.bytes_allocated);
+    CHECK(a.temporary == b.temporary);
+    CHECK(a.live_bytes == b.live_bytes);
+    CHECK(a.live_count == b.live_count);
+    CHECK(a.peak_bytes == b.peak_bytes);
+    CHECK(a.peak_count == b.peak_count);
+    CHECK(a.peak_time_ns == b.peak_time_ns);
+    CHECK(a.free_of_unknown == b.free_of_unknown);
+    CHECK(a.alloc_of_live == b.alloc_of_live);
+    CHECK(a.realloc_failed_unknown == b.realloc_failed_unknown);
+}
+
 void require_same(const TraceStats& a, const TraceStats& b) {
     CHECK(a.records == b.records);
     CHECK(a.events == b.events);
@@ -167,6 +212,55 @@ public:
     void on_marker(const Marker& e) override { events.emplace_back(e); }
     void on_rss(const Rss& e) override { events.emplace_back(e); }
     void on_end(const End& e) override { events.emplace_back(e); }
+};
+
+// Two LiveHeaps fed side by side by the batched reader: one through apply() on each run, the
+// other through alloc() and free() one event at a time; the rest (failed reallocs, internal
+// stacks, sampling) reaches both alike. after() must see each event's live bytes.
+class TwoHeaps final : public EventVisitor {
+public:
+    explicit TwoHeaps(bool per_stack) : batched(per_stack), one_by_one(per_stack) {}
+    LiveHeap batched;
+    LiveHeap one_by_one;
+    std::uint64_t runs = 0;
+    std::uint64_t after_mismatches = 0;
+
+    void on_heap_events(std::span<const HeapEvent> run) {
+        ++runs;
+        std::size_t i = 0;
+        batched.apply(run, [&](const HeapEvent& e, std::uint64_t live_bytes) {
+            if (&e != &run[i]) ++after_mismatches;
+            const HeapEvent& x = run[i++];
+            if (x.is_alloc) {
+                one_by_one.alloc(x.as_alloc());
+            } else {
+                one_by_one.free(x.as_free());
+            }
+            if (live_bytes != one_by_one.totals().live_bytes) ++after_mismatches;
+        });
+        if (i != run.size()) ++after_mismatches;
+    }
+    void on_process_info(const ProcessInfo& e) override {
+        if (e.mode != Mode::kSampled || e.sample_interval == 0) return;
+        batched.set_sample_interval(e.sample_interval);
+        one_by_one.set_sample_interval(e.sample_interval);
+    }
+    void on_internal_stack(const InternalStack& e) override {
+        batched.add_internal(e.stack);
+        one_by_one.add_internal(e.stack);
+    }
+    void on_alloc(const Alloc& e) override {
+        batched.alloc(e);
+        one_by_one.alloc(e);
+    }
+    void on_free(const Free& e) override {
+        batched.free(e);
+        one_by_one.free(e);
+    }
+    void on_realloc_failed(const ReallocFailed& e) override {
+        batched.realloc_failed(e);
+        one_by_one.realloc_failed(e);
+    }
 };
 
 bool same_heap_event(const Event& a, const Event& b) {
@@ -231,7 +325,7 @@ TEST_CASE("heap batches: random multi-block traces give the same stats and timel
     for (const bool damage : {false, true}) {
         for (const std::uint64_t seed : {11u, 12u, 13u}) {
             test::TempDir dir;
-            test::write_file(dir / "r.hwt", random_trace(seed, 7, damage));
+            test::write_file(dir / "r.hwt", random_trace(seed, 7, {.damage = damage}));
             if (damage) {
                 TraceReader reader(dir / "r.hwt");
                 StatsBuilder s;
@@ -254,4 +348,62 @@ TEST_CASE("heap batches: the golden traces give the same stats and timeline both
         ++traces;
     }
     CHECK(traces == 4);
+}
+
+TEST_CASE("heap batches: internal stacks and sampled weights give the same figures both ways",
+          "[reader][batch]") {
+    for (const int internal : {0, 1, 2}) {
+        for (const std::uint64_t sampled : {std::uint64_t{0}, std::uint64_t{4096}}) {
+            test::TempDir dir;
+            test::write_file(dir / "r.hwt", random_trace(21 + static_cast<std::uint64_t>(internal), 7,
+                                                         {.internal = internal, .sampled = sampled}));
+            CHECK(check_both_ways(dir / "r.hwt") > 7);
+            StatsBuilder s;
+            TraceReader(dir / "r.hwt").read_with(s);
+            CHECK(s.stats().frees_null > 0);
+            CHECK(s.stats().realloc_failed > 0);
+        }
+    }
+}
+
+TEST_CASE("heap batches: LiveHeap::apply gives every total of alloc() and free() one by one",
+          "[reader][batch]") {
+    int traces = 0;
+    for (const bool per_stack : {false, true}) {
+        for (const int internal : {0, 1, 2}) {
+            for (const std::uint64_t sampled : {std::uint64_t{0}, std::uint64_t{4096}}) {
+                for (const bool damage : {false, true}) {
+                    test::TempDir dir;
+                    test::write_file(dir / "r.hwt",
+                                     random_trace(31 + static_cast<std::uint64_t>(internal), 7,
+                                                  {.damage = damage, .internal = internal, .sampled = sampled}));
+                    TwoHeaps heaps(per_stack);
+                    TraceReader(dir / "r.hwt").read_with(heaps);
+                    CHECK(heaps.runs > 7);
+                    CHECK(heaps.after_mismatches == 0);
+                    const LiveTotals& a = heaps.batched.totals();
+                    require_same(a, heaps.one_by_one.totals());
+                    CHECK(a.temporary > 0);
+                    CHECK(a.alloc_of_live > 0);  // the random churn reuses live addresses
+                    CHECK(a.free_of_unknown > 0);
+                    CHECK(a.peak_bytes > 0);
+                    if (per_stack) {
+                        std::map<StackId, std::vector<std::uint64_t>> x;
+                        std::map<StackId, std::vector<std::uint64_t>> y;
+                        const auto into = [](auto& m) {
+                            return [&m](StackId id, const StackUsage& u) {
+                                m[id] = {u.live_bytes, u.live_count, u.allocs, u.bytes_allocated, u.temporary};
+                            };
+                        };
+                        heaps.batched.for_each_stack(into(x));
+                        heaps.one_by_one.for_each_stack(into(y));
+                        CHECK(x.size() > 20);
+                        CHECK(x == y);
+                    }
+                    ++traces;
+                }
+            }
+        }
+    }
+    CHECK(traces == 24);
 }
