@@ -76,12 +76,12 @@ public:
     void on_internal_stack(const InternalStack& e) override;
     void on_alloc(const Alloc& e) override {
         timed(e.time_ns);
-        ++by_fn_[static_cast<std::size_t>(e.fn)];
+        ++by_fn_[fn_slot(true, static_cast<std::size_t>(e.fn), e.addr)];
         heap_.alloc(e);
     }
     void on_free(const Free& e) override {
         timed(e.time_ns);
-        ++by_fn_[e.addr == 0 ? kNullFree : format::kAllocFnCount + static_cast<std::size_t>(e.fn)];
+        ++by_fn_[fn_slot(false, static_cast<std::size_t>(e.fn), e.addr)];
         heap_.free(e);
     }
     // The decoder's runs of allocs and frees (HeapBatchVisitor): the same figures as on_alloc
@@ -94,9 +94,7 @@ public:
         std::uint64_t last = duration_ns_;
         for (const HeapEvent& e : events) {
             last = std::max(last, e.time_ns);
-            const std::size_t free_index = format::kAllocFnCount + e.fn;
-            const std::size_t index = e.is_alloc ? e.fn : free_index;
-            ++by_fn_[!e.is_alloc & (e.addr == 0) ? kNullFree : index];
+            ++by_fn_[fn_slot(e.is_alloc, e.fn, e.addr)];
         }
         duration_ns_ = last;
     }
@@ -126,6 +124,12 @@ private:
     std::uint64_t realloc_failed_ = 0;
     // Allocations by AllocFn, then frees by FreeFn, then frees of NULL, in one array.
     static constexpr std::size_t kNullFree = format::kAllocFnCount + format::kFreeFnCount;
+    // An event's slot in by_fn_, chosen by selects (no branch on the kind): the heap-event runs
+    // take it for every event.
+    static std::size_t fn_slot(bool is_alloc, std::size_t fn, std::uint64_t addr) noexcept {
+        const std::size_t index = is_alloc ? fn : format::kAllocFnCount + fn;
+        return !is_alloc & (addr == 0) ? kNullFree : index;
+    }
     std::array<std::uint64_t, kNullFree + 1> by_fn_{};
 };
 

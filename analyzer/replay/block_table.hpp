@@ -91,7 +91,7 @@ public:
         if ((match(h, addr) != 0) | (e == 0) | (hops_[b] != 0)) [[unlikely]] return false;
         const unsigned k = slot_of(e);
         h.key[k] = addr;
-        h.packed[k] = block.size | static_cast<std::uint64_t>(block.stack) << kSizeBits;
+        h.packed[k] = pack(block);
         ++size_;
         return true;
     }
@@ -166,6 +166,9 @@ private:
     static bool fits(const LiveBlock& b) noexcept {
         return (b.size < kSizeMask) & (static_cast<std::uint64_t>(b.stack) <= kMaxInlineStack);
     }
+    static std::uint64_t pack(const LiveBlock& b) noexcept {  // fits(b) only
+        return b.size | static_cast<std::uint64_t>(b.stack) << kSizeBits;
+    }
     static LiveBlock unpack(std::uint64_t packed) noexcept {
         return {packed & kSizeMask, StackId{static_cast<std::uint32_t>(packed >> kSizeBits)}};
     }
@@ -194,7 +197,7 @@ private:
     }
     void store(Bucket& h, unsigned k, const LiveBlock& b) {
         if (fits(b)) [[likely]] {
-            h.packed[k] = b.size | static_cast<std::uint64_t>(b.stack) << kSizeBits;
+            h.packed[k] = pack(b);
         } else {
             h.packed[k] = kOverflow;
             *overflow_.try_emplace(h.key[k], b).first = b;

@@ -165,11 +165,7 @@ public:
             for (std::size_t i = 0; i < n; ++i) {
                 if (i + kAhead < n) live_.prefetch(events[i + kAhead].addr);
                 const HeapEvent& e = events[i];
-                if (e.is_alloc) {
-                    alloc(e.as_alloc());
-                } else {
-                    free(e.as_free());
-                }
+                apply_one(e);
                 after(e, totals_.live_bytes);
             }
             return;
@@ -270,15 +266,18 @@ private:
         bool dirty = false;    // keep_peak: changed since the last peak, listed in dirty_
     };
 
-    // apply()'s rare events, with its local totals; its thread state pointer is looked up again
-    // (a new thread may have grown the table).
-    [[gnu::noinline, gnu::cold]] void apply_rare(const HeapEvent& e, LiveTotals& t, ThreadState*& ts) {
-        totals_ = t;
+    void apply_one(const HeapEvent& e) {
         if (e.is_alloc) {
             alloc(e.as_alloc());
         } else {
             free(e.as_free());
         }
+    }
+    // apply()'s rare events, with its local totals; its thread state pointer is looked up again
+    // (a new thread may have grown the table).
+    [[gnu::noinline, gnu::cold]] void apply_rare(const HeapEvent& e, LiveTotals& t, ThreadState*& ts) {
+        totals_ = t;
+        apply_one(e);
         t = totals_;
         ts = &threads_.get(e.thread);
     }
