@@ -9,15 +9,11 @@ usage: python3 bench/cache/floor.py FILE"""
 import re, statistics, sys
 from collections import defaultdict
 
+from compare_output import read_rounds
+
 rows = defaultdict(lambda: defaultdict(dict))  # build -> case -> round -> cpu ns
-build = rnd = None
-for line in open(sys.argv[1]):
-    m = re.match(r"== round (\d+) (\S+) load (\S+)", line)
-    if m:
-        rnd, build = int(m.group(1)), m.group(2)
-        continue
-    p = line.split()
-    if len(p) >= 5 and p[0].startswith("BM_") and "threads:1" in p[0]:
+for rnd, build, p in read_rounds(sys.argv, "floor.py")[1]:
+    if len(p) >= 5 and "threads:1" in p[0]:
         rows[build][p[0]][rnd] = float(p[4])
 
 def fmt(xs):

@@ -7,18 +7,17 @@ shared_ptr values. With two or more builds, also each build's heapwise CPU again
 usage: python3 bench/cache/ratios.py FILE"""
 import re, statistics, sys
 from collections import defaultdict
+from compare_output import read_rounds
 rows = defaultdict(lambda: defaultdict(list))  # build -> case -> [(round, cpu, ips)]
-build = None; rnd = None; loads = defaultdict(list); order = []
+loads = defaultdict(list); order = []
 def ips(v):
     m = re.match(r"([0-9.]+)([kMG]?)/s", v); return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
-for line in open(sys.argv[1]):
-    m = re.match(r"== round (\d+) (\S+) load (\S+)", line)
-    if m:
-        rnd, build = int(m.group(1)), m.group(2); loads[build].append(float(m.group(3)))
-        if build not in order: order.append(build)
-        continue
-    p = line.split()
-    if len(p) >= 7 and p[0].startswith("BM_"):
+headers, bench_rows = read_rounds(sys.argv, "ratios.py")
+for rnd, build, load in headers:
+    loads[build].append(load)
+    if build not in order: order.append(build)
+for rnd, build, p in bench_rows:
+    if len(p) >= 7:
         rows[build][p[0]].append((rnd, float(p[4]), ips(p[6])))
 def fmt(xs): return f"{statistics.median(xs):.2f}x ({min(xs):.2f}-{max(xs):.2f}, n={len(xs)})"
 def ratio(num, den):  # num CPU / den CPU, paired by round
