@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -125,6 +126,30 @@ public:
         record(e.time_ns);
         heap_.free(e);
     }
+    // The decoder's runs of allocs and frees (HeapBatchVisitor): the same as on_alloc and on_free
+    // one by one, with the address table's slots prefetched ahead (LiveHeap::apply). A run is cut
+    // where a stop falls: the hook must see the state before that event, which then goes alone.
+    void on_heap_events(std::span<const HeapEvent> events) {
+        while (!events.empty()) {
+            std::size_t n = 0;
+            while (n < events.size() && position_ + n < stop_.at_position &&
+                   events[n].time_ns <= stop_.after_time_ns) {
+                ++n;
+            }
+            if (n == 0) {
+                const HeapEvent& e = events.front();
+                if (e.is_alloc) {
+                    HeapReplay::on_alloc(e.as_alloc());
+                } else {
+                    HeapReplay::on_free(e.as_free());
+                }
+                n = 1;
+            } else {
+                apply_run(events.first(n));
+            }
+            events = events.subspan(n);
+        }
+    }
     void on_realloc_failed(const ReallocFailed& e) override {
         record(e.time_ns);
         heap_.realloc_failed(e);
@@ -157,6 +182,21 @@ private:
         if (time_ns > last_time_ns_) last_time_ns_ = time_ns;
     }
     [[gnu::noinline]] void stopped(std::uint64_t time_ns);
+    // Events no stop falls on: record() and the peak bookkeeping of on_alloc for each, after it
+    // (only an allocation raises the live bytes past the peak so far).
+    void apply_run(std::span<const HeapEvent> run) {
+        std::uint64_t peak = heap_.totals().peak_bytes;
+        heap_.apply(run, [this, &peak](const HeapEvent& e, std::uint64_t live_bytes) {
+            ++position_;
+            if (e.time_ns > last_time_ns_) last_time_ns_ = e.time_ns;
+            if (live_bytes > peak) [[unlikely]] {
+                peak = live_bytes;
+                peak_position_ = position_;
+                peak_last_time_ns_ = last_time_ns_;
+                peak_internal_ = heap_.internal_stacks().size();
+            }
+        });
+    }
 
     LiveHeap heap_;
     Detail detail_;
