@@ -5,8 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <exception>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "facts.hpp"
@@ -21,6 +25,30 @@ inline TraceFacts the_trace(const fs::path& dir, ReplayOptions options = {}) {
     INFO("trace files in " << dir.string() << ": " << files.size());
     REQUIRE(files.size() == 1);
     return replay(files.front(), options);
+}
+
+// Looks at the trace in dir, still being written, after `first` and then at doubling intervals
+// (a read of a growing trace costs more each time) until ready(path) holds or `limit` passes
+// (false then): for a test that must act only once the writer has flushed something, which on a
+// loaded machine can take longer than any fixed wait would allow. A file whose header is not
+// whole yet (ready throws) is looked at again.
+template <class Ready>
+bool wait_for_trace(const fs::path& dir, Ready ready, std::chrono::milliseconds first,
+                    std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    std::this_thread::sleep_for(first);
+    for (auto pause = std::chrono::milliseconds(100);; pause = std::min(2 * pause, std::chrono::milliseconds(2000))) {
+        const auto files = traces_in(dir);
+        if (files.size() == 1) {
+            try {
+                if (ready(files.front())) return true;
+            } catch (const std::exception&) {
+                // Not a whole file header yet: look again.
+            }
+        }
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(pause);
+    }
 }
 
 // Read without damage, zero inconsistencies, a process record and an end record.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <thread>
 
+#include "analyzer/trace_stats.hpp"
 #include "checks.hpp"
 
 using namespace heapwise::e2e;
@@ -154,15 +155,27 @@ TEST_CASE("every exit path leaves a readable trace and the untraced exit status"
 
 namespace {
 
-// A program allocating steadily is sent `sig` 2.2 s after it started allocating: a flush at
-// least once a second must have written everything of the first second by then, even with the
-// writer a little late. The trace reads up to its last block (only the block the signal cut
-// short may be damaged), has no End record and holds every block of the first second, exactly.
+// A program allocating steadily (it never exits by itself) is sent `sig` once the periodic flush
+// has put every block of its first second in the file. The trace reads up to its last block
+// (only the block the signal cut short may be damaged), has no End record and holds every block
+// of the first second, exactly.
 void check_signal_mid_run(int sig) {
     TempDir dir;
     Process p(traced({{Paths::get().program("e2e_exit_paths").string(), "spin"}}, dir.path()));
     REQUIRE(p.wait_for_stdout("t1 ", 20s));
-    std::this_thread::sleep_for(1200ms);
+    // The program makes nothing but spin's blocks once it spins, so 100,000 allocations more than
+    // it made in its first second (40 ms of its work) mean all of that second is in the file.
+    // Counted with the analyzer's statistics: a full replay of a growing trace at every look
+    // would cost seconds.
+    const std::uint64_t made = Facts(p.stdout_so_far()).num("t1");
+    CHECK(wait_for_trace(
+        dir.path(),
+        [made](const fs::path& trace) {
+            heapwise::analyzer::StatsBuilder stats;
+            heapwise::analyzer::TraceReader(trace).read_with(stats);
+            return stats.stats().allocs >= made + 100'000;
+        },
+        1200ms, 20s));
     p.signal(sig);
     const Outcome r = p.wait();
     INFO(r.describe());

@@ -69,8 +69,9 @@ TEST_CASE("the events of threads that exit early are all in the trace", "[e2e][t
     Process p(c);
     REQUIRE(p.wait_for_stdout("joined", 20s));
     // The main thread lives on without allocating; its exit would flush everything, so it is
-    // killed instead: what is in the file got there when the threads exited.
-    std::this_thread::sleep_for(1500ms);
+    // killed instead, once the six exits are in the file: what is there got there without it.
+    CHECK(wait_for_trace(
+        dir.path(), [](const fs::path& trace) { return replay(trace).thread_exits.size() >= 6; }, 200ms, 20s));
     p.signal(SIGKILL);
     const Outcome r = p.wait();
     INFO(r.describe());
