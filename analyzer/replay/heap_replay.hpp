@@ -131,10 +131,17 @@ public:
     // where a stop falls: the hook must see the state before that event, which then goes alone.
     void on_heap_events(std::span<const HeapEvent> events) {
         while (!events.empty()) {
-            std::size_t n = 0;
-            while (n < events.size() && position_ + n < stop_.at_position &&
-                   events[n].time_ns <= stop_.after_time_ns) {
-                ++n;
+            // The events before the next stop: those record() would let pass.
+            std::size_t n = events.size();
+            const std::uint64_t room = stop_.at_position > position_ ? stop_.at_position - position_ : 0;
+            if (room < n) n = static_cast<std::size_t>(room);
+            if (stop_.after_time_ns != kNever) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (events[i].time_ns > stop_.after_time_ns) {
+                        n = i;
+                        break;
+                    }
+                }
             }
             if (n == 0) {
                 const HeapEvent& e = events.front();
@@ -186,16 +193,19 @@ private:
     // (only an allocation raises the live bytes past the peak so far).
     void apply_run(std::span<const HeapEvent> run) {
         std::uint64_t peak = heap_.totals().peak_bytes;
-        heap_.apply(run, [this, &peak](const HeapEvent& e, std::uint64_t live_bytes) {
-            ++position_;
-            if (e.time_ns > last_time_ns_) last_time_ns_ = e.time_ns;
+        std::uint64_t last = last_time_ns_;
+        const std::uint64_t start = position_;
+        heap_.apply(run, [&](const HeapEvent& e, std::uint64_t live_bytes) {
+            if (e.time_ns > last) last = e.time_ns;
             if (live_bytes > peak) [[unlikely]] {
                 peak = live_bytes;
-                peak_position_ = position_;
-                peak_last_time_ns_ = last_time_ns_;
+                peak_position_ = start + static_cast<std::uint64_t>(&e - run.data()) + 1;
+                peak_last_time_ns_ = last;
                 peak_internal_ = heap_.internal_stacks().size();
             }
         });
+        position_ = start + run.size();
+        last_time_ns_ = last;
     }
 
     LiveHeap heap_;
