@@ -128,7 +128,7 @@ private:
     // take it for every event.
     static std::size_t fn_slot(bool is_alloc, std::size_t fn, std::uint64_t addr) noexcept {
         const std::size_t index = is_alloc ? fn : format::kAllocFnCount + fn;
-        return !is_alloc & (addr == 0) ? kNullFree : index;
+        return (!is_alloc & (addr == 0)) ? kNullFree : index;
     }
     std::array<std::uint64_t, kNullFree + 1> by_fn_{};
 };

@@ -5,7 +5,9 @@
 // table crosses blocks); 4 as the stored payload of one LZ4 block with valid crcs, its raw_size
 // taken from the first 3 bytes (the LZ4 decoder on any input, any claimed size); 5 compressed
 // into one valid LZ4 block (records reach the decoder through LZ4); 6 and 7 as 2 and 3. Every
-// event is visited and every stack expanded. Must never crash.
+// event is visited and every stack expanded. Must never crash. Differential too: the statistics
+// read one record at a time (the virtual interface) and through the run decoder (read_with) must
+// agree on every figure, or the target traps.
 #include <lz4.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -55,6 +57,19 @@ private:
     analyzer::StatsBuilder stats_;
 };
 
+// Every number of two TraceStats equal (the optional records and labels aside).
+bool same(const analyzer::TraceStats& a, const analyzer::TraceStats& b) {
+    return a.records == b.records && a.events == b.events && a.allocs == b.allocs &&
+           a.allocs_by_fn == b.allocs_by_fn && a.frees == b.frees && a.frees_by_fn == b.frees_by_fn &&
+           a.frees_null == b.frees_null && a.reallocs == b.reallocs && a.realloc_failed == b.realloc_failed &&
+           a.bytes_allocated == b.bytes_allocated && a.peak_live_bytes == b.peak_live_bytes &&
+           a.peak_live_blocks == b.peak_live_blocks && a.peak_time_ns == b.peak_time_ns &&
+           a.live_bytes == b.live_bytes && a.live_blocks == b.live_blocks && a.markers == b.markers &&
+           a.rss_samples == b.rss_samples && a.duration_ns == b.duration_ns &&
+           a.free_of_unknown == b.free_of_unknown && a.alloc_of_live == b.alloc_of_live &&
+           a.realloc_failed_unknown == b.realloc_failed_unknown;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -98,6 +113,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         analyzer::TraceReader reader(path);
         Touch touch(reader);
         (void)reader.read(touch);
+    } catch (const analyzer::TraceError&) {
+    }
+    try {
+        analyzer::StatsBuilder one_by_one;
+        analyzer::StatsBuilder runs;
+        const analyzer::ReadSummary a = analyzer::TraceReader(path).read(one_by_one);
+        const analyzer::ReadSummary b = analyzer::TraceReader(path).read_with(runs);
+        if (a.records != b.records || a.damaged != b.damaged || !same(one_by_one.stats(), runs.stats())) {
+            __builtin_trap();
+        }
     } catch (const analyzer::TraceError&) {
     }
     return 0;
