@@ -14,6 +14,7 @@
 #include "analyzer/replay/heap_replay.hpp"
 #include "analyzer/timeline/timeline.hpp"
 #include "analyzer/trace_stats.hpp"
+#include "snapshot_checks.hpp"
 
 using namespace heapwise;
 using namespace heapwise::analyzer;
@@ -68,25 +69,6 @@ void feed(Visitor& v, const std::vector<Op>& ops, std::uint64_t interval) {
             else if constexpr (std::is_same_v<E, Free>) v.on_free(e);
             else v.on_realloc_failed(e);
         }, op);
-    }
-}
-
-void require_same(const Snapshot& a, const Snapshot& b) {
-    CHECK(a.time_ns == b.time_ns);
-    CHECK(a.position == b.position);
-    CHECK(a.live_bytes == b.live_bytes);
-    CHECK(a.live_count == b.live_count);
-    CHECK(a.internal_stacks == b.internal_stacks);
-    REQUIRE(a.stacks.size() == b.stacks.size());
-    for (const auto& [id, u] : a.stacks) {
-        INFO("stack " << static_cast<std::uint32_t>(id));
-        const auto it = b.stacks.find(id);
-        REQUIRE(it != b.stacks.end());
-        CHECK(u.live_bytes == it->second.live_bytes);
-        CHECK(u.live_count == it->second.live_count);
-        CHECK(u.allocs == it->second.allocs);
-        CHECK(u.bytes_allocated == it->second.bytes_allocated);
-        CHECK(u.temporary == it->second.temporary);
     }
 }
 

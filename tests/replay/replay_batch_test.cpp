@@ -5,16 +5,15 @@
 // internal stacks, sampling, damage) and on the golden traces of real programs.
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "analyzer/replay/heap_replay.hpp"
 #include "analyzer/trace_reader.hpp"
 #include "random_trace.hpp"
+#include "snapshot_checks.hpp"
 #include "trace_bytes.hpp"
 
 using namespace heapwise;
@@ -24,24 +23,6 @@ using Detail = HeapReplay::Detail;
 static_assert(HeapBatchVisitor<HeapReplay>);
 
 namespace {
-
-// A snapshot in comparable form: its totals, then every stack's five figures.
-struct Captured {
-    std::string point;
-    std::vector<std::uint64_t> totals;
-    std::map<StackId, std::array<std::uint64_t, 5>> stacks;
-    std::vector<StackId> internal;
-    bool operator==(const Captured&) const = default;
-};
-
-Captured captured(const Snapshot& s) {
-    Captured c{s.point, {s.time_ns, s.position, s.live_bytes, s.live_count, s.estimated ? 1u : 0u}, {},
-               s.internal_stacks};
-    for (const auto& [id, u] : s.stacks) {
-        c.stacks[id] = {u.live_bytes, u.live_count, u.allocs, u.bytes_allocated, u.temporary};
-    }
-    return c;
-}
 
 // Every number of the facts, the RSS samples and markers included.
 std::vector<std::uint64_t> numbers(const ReplayFacts& f) {
@@ -56,14 +37,21 @@ std::vector<std::uint64_t> numbers(const ReplayFacts& f) {
 }
 
 struct Outcome {
-    std::vector<Captured> snapshots;  // at stops and markers, in order
+    std::vector<Snapshot> snapshots;  // at stops and markers, in order
     std::vector<std::uint64_t> stop_times;
-    Captured peak;
+    Snapshot peak;
     std::vector<std::uint64_t> facts;
     std::uint64_t records = 0;
     std::uint64_t damaged = 0;
-    bool operator==(const Outcome&) const = default;
 };
+
+// Two snapshots alike, their names and estimate flags included.
+void require_same_named(const Snapshot& a, const Snapshot& b) {
+    INFO("snapshot " << a.point);
+    CHECK(a.point == b.point);
+    CHECK(a.estimated == b.estimated);
+    require_same(a, b);
+}
 
 // One replay of path with stops every `records` records and every `ns` of trace time after the
 // last stop, and a snapshot at every marker.
@@ -73,17 +61,17 @@ Outcome replay(const std::filesystem::path& path, Detail detail, bool batched, s
     Outcome out;
     r.set_stop_hook(
         [&](const HeapReplay& h, std::uint64_t time_ns) {
-            out.snapshots.push_back(captured(h.snapshot("stop")));
+            out.snapshots.push_back(h.snapshot("stop"));
             out.stop_times.push_back(time_ns);
             return HeapReplay::Stop{h.position() + records, time_ns + ns};
         },
         HeapReplay::Stop{records, ns});
     r.set_marker_hook([&](const HeapReplay& h, const Marker& m) {
-        out.snapshots.push_back(captured(h.snapshot(m.label)));
+        out.snapshots.push_back(h.snapshot(m.label));
     });
     TraceReader reader(path);
     const ReadSummary s = batched ? reader.read_with(r) : reader.read(r);
-    out.peak = captured(r.peak_snapshot("peak"));
+    out.peak = r.peak_snapshot("peak");
     out.facts = numbers(r.facts());
     out.records = s.records;
     out.damaged = s.damaged;
@@ -100,13 +88,13 @@ std::size_t check_both_ways(const std::filesystem::path& path, std::uint64_t ns)
             const Outcome runs = replay(path, detail, true, records, ns);
             CHECK(one.snapshots.size() == runs.snapshots.size());
             CHECK(one.stop_times == runs.stop_times);
-            CHECK(one.peak == runs.peak);
+            require_same_named(one.peak, runs.peak);
             CHECK(one.facts == runs.facts);
             CHECK(one.records == runs.records);
             CHECK(one.damaged == runs.damaged);
             for (std::size_t i = 0; i < one.snapshots.size() && i < runs.snapshots.size(); ++i) {
-                INFO("snapshot " << i << " (" << one.snapshots[i].point << ")");
-                CHECK(one.snapshots[i] == runs.snapshots[i]);
+                INFO("snapshot " << i);
+                require_same_named(one.snapshots[i], runs.snapshots[i]);
             }
             if (detail == Detail::kStacksAndPeak) CHECK(!one.peak.stacks.empty());
             stops += one.stop_times.size();
