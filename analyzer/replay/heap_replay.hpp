@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -136,12 +137,9 @@ public:
             const std::uint64_t room = stop_.at_position > position_ ? stop_.at_position - position_ : 0;
             if (room < n) n = static_cast<std::size_t>(room);
             if (stop_.after_time_ns != kNever) {
-                for (std::size_t i = 0; i < n; ++i) {
-                    if (events[i].time_ns > stop_.after_time_ns) {
-                        n = i;
-                        break;
-                    }
-                }
+                const auto late = std::find_if(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n),
+                                               [this](const HeapEvent& e) { return e.time_ns > stop_.after_time_ns; });
+                n = static_cast<std::size_t>(late - events.begin());
             }
             if (n == 0) {
                 const HeapEvent& e = events.front();
